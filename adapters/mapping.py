@@ -1,0 +1,132 @@
+"""Declarative mapping from a source's records to Fragments, written in JMESPath.
+
+    [sources.mapping]
+    records = "data.engagements"           # where the list of records is in the response
+    [sources.mapping.fields]               # Fragment field (dotted) = JMESPath on one record
+    id = "engagementId"
+    citizen = "personNumber"
+    category = "type"
+    "period.start" = "from"
+    "attributes.rate" = "rate"
+    [sources.mapping.value_maps.category]  # the source's own values to ours
+    BENEFIT = "benefits"
+    [sources.mapping.date_formats]         # strptime formats for dates that are not ISO 8601
+    "period.start" = "%d-%m-%Y"
+
+Source, department and the fragment id's prefix come from configuration, never from the source.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+from jmespath.parser import ParsedResult
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from adapters.protocol import FetchResult, Rejection
+from schemas.fragment import Fragment
+
+REQUIRED_FIELDS = ("id", "citizen", "category", "kind", "title")
+_TOP_LEVEL = frozenset(Fragment.model_fields) - {"source", "department"}
+_NESTED = {"period": {"start", "end"}, "responsible": {"name", "phone", "email"}}
+_DEFAULT_KEY = "*"
+
+
+def _check_target(target: str) -> None:
+    head, _, rest = target.partition(".")
+    if head not in _TOP_LEVEL:
+        raise ValueError(f"fields.{target}: {head!r} is not a Fragment field")
+    if head == "attributes":
+        if not rest:
+            raise ValueError("fields.attributes: name the attribute, e.g. 'attributes.rate'")
+    elif rest and rest not in _NESTED.get(head, set()):
+        raise ValueError(f"fields.{target}: {head!r} has no member {rest!r}")
+
+
+class FragmentMapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    records: str = Field(default="@", description="JMESPath to the list of records")
+    fields: dict[str, str]
+    value_maps: dict[str, dict[str, str]] = Field(default_factory=dict)
+    date_formats: dict[str, str] = Field(default_factory=dict)
+
+    _compiled: dict[str, ParsedResult] = PrivateAttr(default_factory=dict)
+    _records: ParsedResult = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _compile(self) -> FragmentMapping:
+        missing = [name for name in REQUIRED_FIELDS if name not in self.fields]
+        if missing:
+            raise ValueError(f"fields must map {', '.join(missing)}")
+        for target in [*self.fields, *self.value_maps, *self.date_formats]:
+            _check_target(target)
+        try:
+            self._records = jmespath.compile(self.records)
+        except JMESPathError as error:
+            raise ValueError(f"records: invalid JMESPath {self.records!r}: {error}") from None
+        for target, expression in self.fields.items():
+            try:
+                self._compiled[target] = jmespath.compile(expression)
+            except JMESPathError as error:
+                raise ValueError(f"fields.{target}: invalid JMESPath: {error}") from None
+        return self
+
+    def _value(self, target: str, raw: Any) -> Any:
+        if raw is None:
+            return None
+        if target in self.value_maps:
+            table = self.value_maps[target]
+            key = str(raw)
+            if key not in table and _DEFAULT_KEY not in table:
+                raise ValueError(f"{target}: the value {key!r} has no mapping")
+            raw = table.get(key, table.get(_DEFAULT_KEY))
+        if target in self.date_formats and isinstance(raw, str) and raw.strip():
+            parsed = datetime.strptime(raw.strip(), self.date_formats[target])  # noqa: DTZ007
+            return parsed.date() if target.startswith("period.") else parsed
+        if target == "id":
+            return str(raw)
+        return raw
+
+    def to_fragment(self, record: Any, *, source: str, department: str) -> Fragment:
+        data: dict[str, Any] = {"source": source, "department": department}
+        for target, expression in self._compiled.items():
+            value = self._value(target, expression.search(record))
+            head, _, member = target.partition(".")
+            if member:
+                if value is not None:
+                    data.setdefault(head, {})[member] = value
+            elif value is not None:
+                data[head] = value
+        data["id"] = f"{source}:{data.get('id', '')}"
+        return Fragment.model_validate(data)
+
+    def map_document(self, document: Any, *, source: str, department: str) -> FetchResult:
+        """Every record becomes a Fragment or a Rejection; one bad record spoils nothing else."""
+        records = self._records.search(document)
+        if records is None:
+            return FetchResult()
+        if not isinstance(records, list):
+            records = [records]
+        result = FetchResult()
+        for index, record in enumerate(records):
+            try:
+                result.fragments.append(
+                    self.to_fragment(record, source=source, department=department)
+                )
+            except ValidationError as error:
+                result.rejected.append(Rejection(index, _describe(error)))
+            except (ValueError, TypeError) as error:
+                result.rejected.append(Rejection(index, str(error)))
+        return result
+
+
+def _describe(error: ValidationError) -> str:
+    # Field names and error types only: the input values may hold a CPR.
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['type']}" for e in error.errors()
+    )
+

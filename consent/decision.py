@@ -1,0 +1,151 @@
+"""The decision: may this requester see this department's data of this category, right now?
+
+A pure function of (consent records, request, time): no session, no clock, no HTTP. Whatever the
+order of the records, the answer is the same; adding a consent never takes a permission away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from schemas.consent import ConsentRead, ConsentRef, ConsentStatus
+
+# Consent validity is given in calendar days, as the citizen signed it, in Danish time.
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+
+
+class Reason(StrEnum):
+    OWN_DEPARTMENT = "own-department"
+    CONSENT = "consent"
+    NO_CONSENT = "no-consent"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    NOT_YET_VALID = "not-yet-valid"
+    PURPOSE_MISMATCH = "purpose-mismatch"
+    CATEGORY_NOT_COVERED = "category-not-covered"
+    SPECIAL_CATEGORY_NOT_NAMED = "special-category-not-named"
+
+
+# When no consent permits, the denial names the consent that came closest: one that would have
+# opened the data but for its state beats one with the wrong category, which beats the wrong purpose.
+_DENIAL_PRECEDENCE = (
+    Reason.WITHDRAWN,
+    Reason.EXPIRED,
+    Reason.NOT_YET_VALID,
+    Reason.SPECIAL_CATEGORY_NOT_NAMED,
+    Reason.CATEGORY_NOT_COVERED,
+    Reason.PURPOSE_MISMATCH,
+)
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    citizen: str
+    requester_department: str
+    purpose: str
+    scopes: frozenset[tuple[str, str]]  # (source department, category)
+    special_categories: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Ruling:
+    department: str
+    category: str
+    permit: bool
+    reason: Reason
+    consents: tuple[ConsentRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    rulings: tuple[Ruling, ...]
+    _index: dict[tuple[str, str], Ruling] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {(r.department, r.category): r for r in self.rulings})
+
+    def ruling(self, department: str, category: str) -> Ruling:
+        return self._index[(department, category)]
+
+    def permitted_categories(self, department: str) -> frozenset[str]:
+        return frozenset(r.category for r in self.rulings if r.department == department and r.permit)
+
+    def consents_relied_on(self) -> tuple[ConsentRef, ...]:
+        refs = {ref for r in self.rulings if r.permit for ref in r.consents}
+        return tuple(sorted(refs, key=lambda ref: (ref.id, ref.version)))
+
+
+def local_day(now: datetime, zone: ZoneInfo = COPENHAGEN) -> date:
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(zone).date()
+
+
+def _assess(
+    consent: ConsentRead, request: AccessRequest, department: str, category: str, today: date
+) -> Reason | None:
+    """What this one consent says about one scope; None when it does not speak to it at all."""
+    if (
+        consent.citizen != request.citizen
+        or request.requester_department not in consent.to_departments
+        or department not in consent.from_departments
+        or consent.status in (ConsentStatus.SUPERSEDED, ConsentStatus.ENTERED_IN_ERROR)
+    ):
+        return None
+    if consent.purpose != request.purpose:
+        return Reason.PURPOSE_MISMATCH
+    if category not in consent.categories:
+        if category in request.special_categories:
+            return Reason.SPECIAL_CATEGORY_NOT_NAMED
+        return Reason.CATEGORY_NOT_COVERED
+    if consent.status is ConsentStatus.WITHDRAWN:
+        return Reason.WITHDRAWN
+    if consent.status is ConsentStatus.EXPIRED or today > consent.valid_until:
+        return Reason.EXPIRED
+    if today < consent.valid_from:
+        return Reason.NOT_YET_VALID
+    return Reason.CONSENT
+
+
+def _refs(consents: Iterable[ConsentRead]) -> tuple[ConsentRef, ...]:
+    refs = {ConsentRef(id=c.id, version=c.version) for c in consents}
+    return tuple(sorted(refs, key=lambda ref: (ref.id, ref.version)))
+
+
+def _rule(
+    consents: list[ConsentRead], request: AccessRequest, department: str, category: str, today: date
+) -> Ruling:
+    if department == request.requester_department:
+        return Ruling(department, category, permit=True, reason=Reason.OWN_DEPARTMENT)
+    by_reason: dict[Reason, list[ConsentRead]] = {}
+    for consent in consents:
+        reason = _assess(consent, request, department, category, today)
+        if reason is not None:
+            by_reason.setdefault(reason, []).append(consent)
+    if Reason.CONSENT in by_reason:
+        return Ruling(department, category, True, Reason.CONSENT, _refs(by_reason[Reason.CONSENT]))
+    for reason in _DENIAL_PRECEDENCE:
+        if reason in by_reason:
+            return Ruling(department, category, False, reason, _refs(by_reason[reason]))
+    return Ruling(department, category, permit=False, reason=Reason.NO_CONSENT)
+
+
+def decide(
+    request: AccessRequest,
+    consents: Iterable[ConsentRead],
+    now: datetime,
+    zone: ZoneInfo = COPENHAGEN,
+) -> Decision:
+    """Rule on every (source department, category) in the request."""
+    today = local_day(now, zone)
+    records = list(consents)
+    return Decision(
+        tuple(
+            _rule(records, request, department, category, today)
+            for department, category in sorted(request.scopes)
+        )
+    )

@@ -1,0 +1,39 @@
+"""The FastAPI application: it only wires routers, handlers and middleware together."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway.access_log.router import router as audit_router
+from gateway.consents.router import router as consents_router
+from gateway.errors import install_error_handlers
+from gateway.logging_setup import install_cpr_redaction
+from gateway.middleware import RequestContextMiddleware
+from gateway.ops.router import router as ops_router
+from gateway.runtime import Runtime
+from gateway.views.router import router as views_router
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await asyncio.gather(*(a.aclose() for a in runtime.adapters.values()))
+
+    install_cpr_redaction()
+    app = FastAPI(
+        title="Helhed",
+        summary="Consent-aware data sharing between municipal departments",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+    for router in (ops_router, views_router, consents_router, audit_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,154 @@
+"""The `helhed` command: serve, demo, token, db upgrade, audit verify."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from gateway.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    help="Helhed: consent-aware data sharing between municipal departments.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+audit_app = typer.Typer(help="The access log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+
+console = Console()
+errors = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="HELHED_CONFIG",
+        help="TOML configuration file; HELHED_* environment variables override it",
+        dir_okay=False,
+    ),
+]
+
+
+def _settings(config: Path | None, **overrides: object) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except ConfigError as error:
+        errors.print(f"[red]Configuration error[/red]\n{error}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Run the gateway (the database is upgraded first)."""
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.logging_setup import install_cpr_redaction
+    from gateway.migrate import upgrade
+    from gateway.runtime import build_runtime
+
+    settings = _settings(config)
+    try:
+        runtime = build_runtime(settings)
+    except ValueError as error:  # a source's configuration names itself and its field
+        errors.print(f"[red]Configuration error[/red]\n{error}", highlight=False)
+        raise typer.Exit(2) from None
+    upgrade(runtime.engine)
+    server_config = uvicorn.Config(create_app(runtime), host=host, port=port, log_level="info")
+    install_cpr_redaction()  # after uvicorn has made its log handlers
+    uvicorn.Server(server_config).run()
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port for the gateway")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+) -> None:
+    """The gateway, four simulated department systems and sample citizens, on loopback."""
+    from demo.run import run_demo
+
+    run_demo(host=host, port=port)
+
+
+@app.command()
+def token(
+    subject: Annotated[str, typer.Option(help="The user's id (sub)")],
+    role: Annotated[list[str], typer.Option(help="caseworker, dpo, itops or citizen; repeatable")],
+    name: Annotated[str | None, typer.Option(help="Display name")] = None,
+    department: Annotated[str | None, typer.Option(help="Department slug")] = None,
+    ttl_minutes: Annotated[int | None, typer.Option(help="Lifetime in minutes")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print a token from the development issuer in the data folder."""
+    from gateway.auth.dev_issuer import mint_token
+
+    settings = _settings(config)
+    if not settings.dev_issuer:
+        errors.print("The development issuer is switched off (dev_issuer = false).")
+        raise typer.Exit(2)
+    ttl = ttl_minutes * 60 if ttl_minutes is not None else None
+    print(
+        mint_token(
+            settings,
+            subject=subject,
+            roles=role,
+            name=name,
+            department=department,
+            ttl_seconds=ttl,
+        )
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Bring the database to the newest schema."""
+    from gateway.db import make_engine
+    from gateway.migrate import upgrade
+
+    settings = _settings(config)
+    engine = make_engine(settings.sqlalchemy_url)
+    upgrade(engine)
+    console.print("[green]The database is up to date.[/green]")
+
+
+@audit_app.command("verify")
+def audit_verify(config: ConfigOption = None) -> None:
+    """Recompute the access log's hash chain; exit 1 naming the first bad entry."""
+    from gateway.access_log.service import verify_chain
+    from gateway.db import make_engine, read_session
+
+    settings = _settings(config)
+    engine = make_engine(settings.sqlalchemy_url)
+    columns = (
+        TextColumn("Verifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("verify", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        with read_session(engine) as session:
+            report = verify_chain(session=session, progress=advance)
+    if report.ok:
+        console.print(f"[green]OK[/green]: {report.entries} entries, head {report.head}")
+        return
+    errors.print(
+        f"[red]FAILED[/red] at entry {report.first_bad}: {report.reason} "
+        f"({report.entries} entries stored)"
+    )
+    raise typer.Exit(1)

@@ -1,0 +1,152 @@
+"""Exception handlers: every error leaves as a problem document; refusals are logged first."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gateway.access_log.service import AccessEvent, AccessLogUnavailable, record_access
+from gateway.deps import audit_context
+from gateway.problems import ProblemError, problem_response
+from gateway.runtime import Runtime
+from schemas.access import Outcome
+
+logger = logging.getLogger("helhed.errors")
+
+# Validation error types that carry a domain meaning of their own and become the problem's code.
+_DOMAIN_CODES = {
+    "invalid_cpr",
+    "invalid_validity",
+    "given_by_name_required",
+    "invalid_evidence_hash",
+    "duplicate_value",
+    "empty_list",
+}
+
+
+def _unavailable(request: Request) -> JSONResponse:
+    return problem_response(
+        503,
+        "access_log_unavailable",
+        "The access log cannot be written, so nothing is released. Try again shortly.",
+        instance=request.state.request_id,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _log_refusal(
+    request: Request, code: str, citizen: str | None = None, purpose: str | None = None
+) -> bool:
+    """Log a refused attempt on an audited route; False when the log could not be written."""
+    action = getattr(request.state, "audit_action", None)
+    if action is None:
+        return True
+    runtime: Runtime = request.app.state.runtime
+    event = AccessEvent(
+        action=action, outcome=Outcome.DENIED, reason=code, citizen=citizen, purpose=purpose
+    )
+    context = audit_context(request, getattr(request.state, "actor", None))
+    try:
+        await run_in_threadpool(
+            record_access,
+            engine=runtime.engine,
+            protector=runtime.protector,
+            context=context,
+            event=event,
+            now=runtime.clock.now(),
+        )
+    except AccessLogUnavailable:
+        logger.error("could not log a refused %s attempt (request %s)", action, context.request_id)
+        return False
+    return True
+
+
+def _field_errors(error: RequestValidationError) -> list[dict[str, str]]:
+    # No input values: they may be a CPR, and the caller already has them.
+    return [
+        {
+            "location": ".".join(str(part) for part in item["loc"]),
+            "code": item["type"],
+            "message": item["msg"],
+        }
+        for item in error.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, error: ProblemError) -> JSONResponse:
+        if 400 <= error.status < 500 and not await _log_refusal(
+            request, error.code, error.citizen, error.purpose
+        ):
+            return _unavailable(request)
+        return problem_response(
+            error.status,
+            error.code,
+            error.detail,
+            title=error.title,
+            instance=request.state.request_id,
+            headers=error.headers,
+            extra=error.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(error)
+        types = [item["code"] for item in errors]
+        if "json_invalid" in types:
+            status, code, detail = 400, "malformed_json", "The request body is not valid JSON"
+        else:
+            code = next((t for t in types if t in _DOMAIN_CODES), "invalid_request")
+            status, detail = 422, "; ".join(f"{e['location']}: {e['message']}" for e in errors)
+        if not await _log_refusal(request, code):
+            return _unavailable(request)
+        return problem_response(
+            status,
+            code,
+            detail,
+            instance=request.state.request_id,
+            extra={"errors": errors},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return problem_response(
+            error.status_code,
+            code,
+            str(error.detail),
+            instance=getattr(request.state, "request_id", None),
+            headers=getattr(error, "headers", None),
+        )
+
+    @app.exception_handler(AccessLogUnavailable)
+    async def _log_down(request: Request, _error: AccessLogUnavailable) -> JSONResponse:
+        runtime: Runtime = request.app.state.runtime
+        runtime.metrics.log_appends.labels("failed").inc()
+        logger.error("access log unavailable (request %s)", request.state.request_id)
+        return _unavailable(request)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, error: SQLAlchemyError) -> JSONResponse:
+        logger.error("database error %s (request %s)", type(error).__name__, request.state.request_id)
+        return problem_response(
+            503,
+            "database_unavailable",
+            "The database cannot be reached; nothing was changed. Try again shortly.",
+            instance=request.state.request_id,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        logger.exception("unexpected %s (request %s)", type(error).__name__, request.state.request_id)
+        return problem_response(
+            500, "internal_error", "An unexpected error; it has been logged", instance=request.state.request_id
+        )

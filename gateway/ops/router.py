@@ -1,0 +1,35 @@
+"""Liveness, readiness and metrics: no citizen data, no token needed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.deps import RuntimeDep
+from gateway.problems import problem_response
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", response_model=None)
+def ready(runtime: RuntimeDep) -> dict[str, object] | Response:
+    """Ready to serve: the database answers and holds the access log."""
+    try:
+        with runtime.engine.connect() as connection:
+            size = connection.execute(text("SELECT size FROM log_head WHERE id = 1")).scalar_one()
+    except SQLAlchemyError:
+        return problem_response(503, "database_unavailable", "The database does not answer")
+    return {"status": "ready", "log_entries": size, "sources": len(runtime.adapters)}
+
+
+@router.get("/metrics")
+def metrics(runtime: RuntimeDep) -> Response:
+    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

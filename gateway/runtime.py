@@ -1,0 +1,45 @@
+"""Everything a running gateway holds, built once from Settings and kept on app.state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from adapters.protocol import Adapter
+from adapters.registry import build_adapters
+from gateway.auth.dev_issuer import trusted_dev_issuer
+from gateway.auth.tokens import TokenVerifier
+from gateway.clock import Clock, SystemClock
+from gateway.cpr_protection import CprProtector
+from gateway.db import make_engine
+from gateway.ops.metrics import Metrics
+from gateway.settings import Settings
+from schemas.catalog import Catalog
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    protector: CprProtector
+    verifier: TokenVerifier
+    adapters: dict[str, Adapter]
+    clock: Clock
+    catalog: Catalog
+    metrics: Metrics = field(default_factory=Metrics)
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    issuers = list(settings.issuers)
+    if settings.dev_issuer:
+        issuers.append(trusted_dev_issuer(settings))
+    return Runtime(
+        settings=settings,
+        engine=make_engine(settings.sqlalchemy_url),
+        protector=CprProtector.from_keys_dir(settings.keys_dir),
+        verifier=TokenVerifier(issuers),
+        adapters=build_adapters(settings.sources),
+        clock=clock or SystemClock(),
+        catalog=settings.catalog,
+    )

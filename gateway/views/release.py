@@ -1,0 +1,40 @@
+"""The last gate before data leaves: only what the decision permitted, only about this citizen."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from adapters.protocol import SourceConfig
+from schemas.fragment import Fragment
+
+
+@dataclass
+class Released:
+    fragments: list[Fragment] = field(default_factory=list)
+    dropped: Counter[str] = field(default_factory=Counter)  # reason -> count
+
+
+def release_permitted_fragments(
+    fragments: list[Fragment],
+    *,
+    citizen: str,
+    source: SourceConfig,
+    permitted_categories: frozenset[str],
+) -> Released:
+    """Drop (and count) whatever the source sent beyond what was asked and permitted (rule 1)."""
+    released = Released()
+    seen: set[str] = set()
+    for fragment in fragments:
+        if fragment.citizen != citizen:
+            released.dropped["other-citizen"] += 1
+        elif fragment.source != source.name or fragment.department != source.department:
+            released.dropped["wrong-source"] += 1
+        elif fragment.category not in permitted_categories:
+            released.dropped["category-not-permitted"] += 1
+        elif fragment.id in seen:
+            released.dropped["duplicate"] += 1
+        else:
+            seen.add(fragment.id)
+            released.fragments.append(fragment)
+    return released

@@ -1,0 +1,28 @@
+"""POST /v1/views: the citizen view. The CPR travels in the body, never in the URL."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from gateway.deps import CitizenViewer, RuntimeDep, audit_context
+from gateway.views.service import build_citizen_view
+from schemas.problem import Problem
+from schemas.view import CitizenView, ViewRequest
+
+router = APIRouter(prefix="/v1/views", tags=["views"])
+
+
+@router.post(
+    "",
+    responses={
+        code: {"model": Problem, "content": {"application/problem+json": {}}}
+        for code in (400, 401, 403, 422, 503)
+    },
+)
+async def view_citizen(
+    body: ViewRequest, request: Request, actor: CitizenViewer, runtime: RuntimeDep
+) -> CitizenView:
+    """Everything the citizen's consents let your department see, from every department."""
+    return await build_citizen_view(
+        runtime=runtime, actor=actor, request=body, context=audit_context(request, actor)
+    )

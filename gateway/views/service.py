@@ -1,0 +1,204 @@
+"""Build one citizen view: decide, ask only the permitted sources, release, merge, log."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from starlette.concurrency import run_in_threadpool
+
+from adapters.protocol import Adapter, FetchRequest
+from consent.decision import AccessRequest, Decision, decide, local_day
+from gateway.access_log.service import AccessEvent, AuditContext, record_access
+from gateway.auth.actor import Actor
+from gateway.consents.service import consents_of_citizen, to_read_model
+from gateway.db import read_session
+from gateway.problems import ProblemError
+from gateway.runtime import Runtime
+from gateway.views.fanout import SourceAnswer, ask_sources
+from gateway.views.merge import find_overlaps, group_by_department, timeline
+from gateway.views.release import release_permitted_fragments
+from schemas.access import Action, Outcome, ReleaseLine
+from schemas.consent import ConsentRead, ConsentRef
+from schemas.fragment import Fragment
+from schemas.view import CitizenView, Coverage, CoverageStatus, ViewRequest
+
+
+def _load_consents(runtime: Runtime, citizen: str) -> list[ConsentRead]:
+    today = local_day(runtime.clock.now())
+    with read_session(runtime.engine) as session:
+        rows = consents_of_citizen(session=session, protector=runtime.protector, citizen=citizen)
+        return [to_read_model(row, runtime.protector, today) for row in rows]
+
+
+def _fetch_plan(
+    runtime: Runtime, decision: Decision, citizen: str
+) -> list[tuple[Adapter, FetchRequest]]:
+    """Only sources with at least one permitted category are asked at all (rule 1)."""
+    deadline = runtime.settings.view_deadline_seconds
+    plan = []
+    for adapter in runtime.adapters.values():
+        source = adapter.config
+        permitted = decision.permitted_categories(source.department) & set(source.categories)
+        if permitted:
+            timeout = min(source.timeout or runtime.settings.source_timeout_seconds, deadline)
+            plan.append((adapter, FetchRequest(citizen, frozenset(permitted), timeout)))
+    return plan
+
+
+class _Assembly:
+    """Collects, source by source, what the view shows and what the access log records."""
+
+    def __init__(self) -> None:
+        self.fragments: list[Fragment] = []
+        self.coverage: list[Coverage] = []
+        self.lines: list[ReleaseLine] = []
+        self.consents: set[ConsentRef] = set()
+        self.dropped: dict[str, dict[str, int]] = {}
+        self.rejected: dict[str, int] = {}
+        self.unavailable: dict[str, str] = {}
+
+
+def _assemble(
+    runtime: Runtime, decision: Decision, answers: dict[str, SourceAnswer], citizen: str
+) -> _Assembly:
+    result = _Assembly()
+    metrics = runtime.metrics
+    for adapter in runtime.adapters.values():
+        source = adapter.config
+        rulings = [decision.ruling(source.department, c) for c in source.categories]
+        permitted = sorted(r.category for r in rulings if r.permit)
+        denied = sorted(r.category for r in rulings if not r.permit)
+        answer = answers.get(source.name)
+        per_category: Counter[str] = Counter()
+        if answer is None:
+            status, problem = CoverageStatus.NOT_COVERED, None
+        elif answer.failure is not None:
+            status, problem = CoverageStatus.UNAVAILABLE, answer.failure.code
+            result.unavailable[source.name] = answer.failure.code
+            metrics.source_calls.labels(source.name, answer.failure.code).inc()
+        else:
+            status, problem = CoverageStatus.INCLUDED, None
+            released = release_permitted_fragments(
+                answer.fragments,
+                citizen=citizen,
+                source=source,
+                permitted_categories=frozenset(permitted),
+            )
+            result.fragments.extend(released.fragments)
+            per_category.update(f.category for f in released.fragments)
+            for reason, count in released.dropped.items():
+                metrics.fragments_dropped.labels(source.name, reason).inc(count)
+            if released.dropped:
+                result.dropped[source.name] = dict(released.dropped)
+            if answer.rejected:
+                result.rejected[source.name] = len(answer.rejected)
+            result.consents.update(ref for r in rulings if r.permit for ref in r.consents)
+            metrics.source_calls.labels(source.name, "ok").inc()
+        if answer is not None:
+            metrics.source_latency.labels(source.name).observe(answer.seconds)
+        result.coverage.append(
+            Coverage(
+                source=source.name,
+                department=source.department,
+                status=status,
+                categories=permitted if answer is not None else [],
+                needs_consent_for=denied,
+                fragments=sum(per_category.values()),
+                problem=problem,
+            )
+        )
+        line_status = {
+            CoverageStatus.INCLUDED: "released",
+            CoverageStatus.UNAVAILABLE: "unavailable",
+            CoverageStatus.NOT_COVERED: "not-asked",
+        }[status]
+        result.lines.extend(
+            ReleaseLine(
+                source=source.name,
+                department=source.department,
+                category=r.category,
+                decision="permit" if r.permit else "deny",
+                reason=r.reason.value,
+                status=line_status if r.permit else "not-asked",
+                fragments=per_category[r.category],
+            )
+            for r in rulings
+        )
+    return result
+
+
+async def build_citizen_view(
+    *, runtime: Runtime, actor: Actor, request: ViewRequest, context: AuditContext
+) -> CitizenView:
+    catalog = runtime.catalog
+    if catalog.purpose(request.purpose) is None:
+        raise ProblemError(
+            422,
+            "unknown_purpose",
+            f"Unknown purpose {request.purpose!r}",
+            citizen=request.citizen,
+            purpose=request.purpose,
+        )
+    assert actor.department is not None  # the dependency admits caseworkers with a department
+    consents = await run_in_threadpool(_load_consents, runtime, request.citizen)
+    decision = decide(
+        AccessRequest(
+            citizen=request.citizen,
+            requester_department=actor.department,
+            purpose=request.purpose,
+            scopes=frozenset(
+                (adapter.config.department, category)
+                for adapter in runtime.adapters.values()
+                for category in adapter.config.categories
+            ),
+            special_categories=catalog.special_categories,
+        ),
+        consents,
+        runtime.clock.now(),
+    )
+    answers = await ask_sources(
+        _fetch_plan(runtime, decision, request.citizen), runtime.settings.view_deadline_seconds
+    )
+    assembly = _assemble(runtime, decision, answers, request.citizen)
+    consent_refs = sorted(assembly.consents, key=lambda ref: (ref.id, ref.version))
+    now = runtime.clock.now()
+    # Rule 2: the entry is durable before a single fragment leaves; if not, this raises.
+    seq = await run_in_threadpool(
+        record_access,
+        engine=runtime.engine,
+        protector=runtime.protector,
+        context=context,
+        event=AccessEvent(
+            action=Action.VIEW,
+            outcome=Outcome.SUCCESS,
+            citizen=request.citizen,
+            purpose=request.purpose,
+            released=assembly.lines,
+            consents=consent_refs,
+            detail={
+                key: value
+                for key, value in {
+                    "dropped": assembly.dropped,
+                    "rejected": assembly.rejected,
+                    "unavailable": assembly.unavailable,
+                }.items()
+                if value
+            },
+        ),
+        now=now,
+    )
+    runtime.metrics.views.labels("success").inc()
+    runtime.metrics.log_appends.labels("ok").inc()
+    return CitizenView(
+        citizen=request.citizen,
+        purpose=request.purpose,
+        generated_at=now,
+        departments=group_by_department(
+            assembly.fragments, catalog=catalog, own_department=actor.department
+        ),
+        timeline=timeline(assembly.fragments),
+        overlaps=find_overlaps(assembly.fragments),
+        coverage=assembly.coverage,
+        consents=consent_refs,
+        access_entry=seq,
+    )

@@ -1,0 +1,107 @@
+"""Access-log entries: what is hashed, what the DPO reads, and the verification report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.consent import ConsentRef
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    CONSENT_RECORD = "consent.record"
+    CONSENT_READ = "consent.read"
+    CONSENT_SEARCH = "consent.search"
+    CONSENT_WITHDRAW = "consent.withdraw"
+    AUDIT_QUERY = "audit.query"
+    AUDIT_VERIFY = "audit.verify"
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    DENIED = "denied"  # refused: no token, wrong role, bad input about a citizen
+    FAILED = "failed"  # the gateway could not do what was asked
+
+
+class ActorRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str | None = None
+    name: str | None = None
+    department: str | None = None
+    roles: list[str] = Field(default_factory=list)
+    client: str | None = Field(default=None, description="Client address")
+    token_id: str | None = None
+
+
+class ReleaseLine(BaseModel):
+    """Per source and category: what was released, or why not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    department: str
+    category: str
+    decision: str = Field(description="permit or deny")
+    reason: str = Field(description="The decision's reason code")
+    status: str = Field(description="released, not-asked or unavailable")
+    fragments: int = 0
+
+
+class AccessEntryBody(BaseModel):
+    """Everything that is hashed into the chain; its canonical JSON is the source of truth."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int
+    at: datetime
+    action: Action
+    outcome: Outcome
+    reason: str | None = None
+    actor: ActorRecord
+    purpose: str | None = None
+    citizen_hash: str | None = Field(default=None, description="Keyed hash for look-up")
+    citizen_ciphertext: str | None = Field(default=None, description="AES-GCM, base64")
+    target: str | None = Field(default=None, description="e.g. the consent id acted on")
+    released: list[ReleaseLine] = Field(default_factory=list)
+    consents: list[ConsentRef] = Field(default_factory=list)
+    request_id: str
+    instance: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class AccessEntryRead(BaseModel):
+    """An entry as the DPO reads it: the body with the citizen decrypted, and its chain hash."""
+
+    seq: int
+    at: datetime
+    action: str
+    outcome: str
+    reason: str | None
+    actor: ActorRecord
+    purpose: str | None
+    citizen: str | None
+    target: str | None
+    released: list[ReleaseLine]
+    consents: list[ConsentRef]
+    request_id: str
+    instance: str
+    detail: dict[str, Any]
+    hash: str
+
+
+class AccessEntryPage(BaseModel):
+    entries: list[AccessEntryRead]
+    next_cursor: str | None = None
+
+
+class VerifyReport(BaseModel):
+    ok: bool
+    entries: int
+    first_bad: int | None = Field(description="Position of the first entry that fails, if any")
+    reason: str | None = None
+    head: str | None = Field(default=None, description="Hash of the last entry (hex)")

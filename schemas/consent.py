@@ -1,0 +1,161 @@
+"""Consent as recorded, read and searched through the API."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from schemas.cpr import Cpr
+from schemas.slugs import Slug
+
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+class GivenByKind(StrEnum):
+    SELF = "self"
+    GUARDIAN = "guardian"
+    REPRESENTATIVE = "representative"
+
+
+class GivenBy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: GivenByKind
+    name: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _name_for_someone_else(self) -> GivenBy:
+        if self.kind is not GivenByKind.SELF and not (self.name and self.name.strip()):
+            raise PydanticCustomError(
+                "given_by_name_required",
+                "A consent given by a guardian or representative must name that person",
+            )
+        return self
+
+
+class EvidenceKind(StrEnum):
+    SIGNED_FORM = "signed-form"
+    DIGITAL_SIGNATURE = "digital-signature"
+    VERBAL_NOTED = "verbal-noted"
+
+
+class Evidence(BaseModel):
+    """GDPR art. 7(1): the municipality must be able to demonstrate the consent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: EvidenceKind
+    reference: str = Field(min_length=1, max_length=300)
+    sha256: str | None = Field(default=None, description="SHA-256 of the attached document")
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex_digest(cls, value: str | None) -> str | None:
+        if value is not None and not _SHA256_HEX.match(value.lower()):
+            raise PydanticCustomError(
+                "invalid_evidence_hash", "evidence.sha256 must be 64 hexadecimal digits"
+            )
+        return value.lower() if value else value
+
+
+def _unique_slugs(values: list[str]) -> list[str]:
+    if not values:
+        raise PydanticCustomError("empty_list", "At least one value is required")
+    if len(set(values)) != len(values):
+        raise PydanticCustomError("duplicate_value", "Values must not repeat")
+    return values
+
+
+class ConsentTerms(BaseModel):
+    """What the citizen agreed to: from which departments, to which, what, why and how long."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    from_departments: list[Slug] = Field(max_length=50)
+    to_departments: list[Slug] = Field(max_length=50)
+    categories: list[Slug] = Field(max_length=50)
+    purpose: Slug
+    valid_from: date
+    valid_until: date = Field(description="Inclusive; an end is required (no open-ended consent)")
+
+    @field_validator("from_departments", "to_departments", "categories")
+    @classmethod
+    def _non_empty_and_unique(cls, values: list[str]) -> list[str]:
+        return _unique_slugs(values)
+
+    @model_validator(mode="after")
+    def _validity_in_order(self) -> ConsentTerms:
+        if self.valid_until < self.valid_from:
+            raise PydanticCustomError(
+                "invalid_validity", "valid_until must be on or after valid_from"
+            )
+        return self
+
+
+class ConsentCreate(ConsentTerms):
+    citizen: Cpr
+    given_by: GivenBy
+    evidence: Evidence
+
+
+class ConsentStatus(StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+    ENTERED_IN_ERROR = "entered-in-error"
+
+
+class StaffRef(BaseModel):
+    """A member of staff as the token named them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str
+    name: str | None = None
+    department: str | None = None
+
+
+class Withdrawal(BaseModel):
+    at: datetime
+    by: StaffRef
+    reason: str
+
+
+class ConsentRead(ConsentCreate):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    version: int = 1
+    status: ConsentStatus
+    recorded_by: StaffRef
+    recorded_at: datetime
+    withdrawal: Withdrawal | None = None
+
+
+class ConsentRef(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    version: int
+
+
+class ConsentWithdraw(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ConsentSearch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    citizen: Cpr
+    status: ConsentStatus | None = None
+
+
+class ConsentList(BaseModel):
+    consents: list[ConsentRead]

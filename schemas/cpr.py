@@ -1,0 +1,58 @@
+"""The Danish personal identification number (CPR) as a validated type.
+
+A CPR is ten digits, DDMMYY-SSSS, accepted with or without the hyphen and always returned without
+it. The modulus-11 check was abandoned in 2007, so only the date part is checked: the seventh digit
+together with the year gives the century (CPR-kontoret's rules), and the date must exist.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
+
+_CPR_SHAPE = re.compile(r"^(\d{6})-?(\d{4})$")
+
+
+def _century(year_2d: int, seventh_digit: int) -> int:
+    if seventh_digit <= 3:
+        return 1900
+    if seventh_digit in (4, 9):
+        return 2000 if year_2d <= 36 else 1900
+    return 2000 if year_2d <= 57 else 1800
+
+
+def birth_date(cpr: str) -> date:
+    """The birth date encoded in a normalised CPR; raises ValueError when there is none."""
+    day, month, year_2d = int(cpr[0:2]), int(cpr[2:4]), int(cpr[4:6])
+    return date(_century(year_2d, int(cpr[6])) + year_2d, month, day)
+
+
+def normalize_cpr(value: object) -> str:
+    """Return the ten-digit form of a CPR, or raise the `invalid_cpr` validation error."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("invalid_cpr", "A CPR number must be a string of ten digits")
+    match = _CPR_SHAPE.match(value.strip())
+    if match is None:
+        raise PydanticCustomError(
+            "invalid_cpr", "A CPR number is ten digits, DDMMYYSSSS or DDMMYY-SSSS"
+        )
+    cpr = match.group(1) + match.group(2)
+    try:
+        birth_date(cpr)
+    except ValueError:
+        raise PydanticCustomError(
+            "invalid_cpr", "The first six digits of a CPR number must be a date (DDMMYY)"
+        ) from None
+    return cpr
+
+
+def mask_cpr(cpr: str) -> str:
+    """What may be shown where a CPR must not be: the birth date only (DDMMYY-xxxx)."""
+    return f"{cpr[:6]}-xxxx"
+
+
+Cpr = Annotated[str, BeforeValidator(normalize_cpr)]

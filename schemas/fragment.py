@@ -1,0 +1,71 @@
+"""The unit a source returns: one case, benefit, intervention, plan, … about one citizen."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from schemas.cpr import Cpr
+from schemas.slugs import Slug
+
+
+class FragmentKind(StrEnum):
+    CASE = "case"
+    BENEFIT = "benefit"
+    INTERVENTION = "intervention"
+    PLAN = "plan"
+    GOAL = "goal"
+    CONTACT = "contact"
+    NOTE = "note"
+    DOCUMENT_REFERENCE = "document-reference"
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: date | None = None
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _end_not_before_start(self) -> Period:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError("period.end is before period.start")
+        return self
+
+    def overlaps(self, other: Period) -> bool:
+        """Open ends count as ongoing; a period without a start began at an unknown time."""
+        own_start, other_start = self.start or date.min, other.start or date.min
+        own_end, other_end = self.end or date.max, other.end or date.max
+        return own_start <= other_end and other_start <= own_end
+
+
+class Responsible(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class Fragment(BaseModel):
+    """Validated on the way in from every adapter; a fragment that fails is dropped, never passed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=300, description="Stable id: `source:record-id`")
+    citizen: Cpr
+    source: Slug
+    department: Slug
+    category: Slug
+    kind: FragmentKind
+    title: str = Field(min_length=1, max_length=500)
+    status: str | None = Field(default=None, max_length=100)
+    period: Period = Field(default_factory=Period)
+    responsible: Responsible | None = None
+    legal_basis: str | None = Field(default=None, max_length=300)
+    summary: str | None = Field(default=None, max_length=5000)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    updated_at: datetime | None = None

@@ -1,0 +1,69 @@
+"""The citizen view: what one caseworker may see about one citizen, merged across departments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.consent import ConsentRef
+from schemas.cpr import Cpr
+from schemas.fragment import Fragment
+from schemas.slugs import Slug
+
+
+class ViewRequest(BaseModel):
+    """The citizen travels in the body, never in the URL, where proxies and browsers log it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    citizen: Cpr
+    purpose: Slug
+
+
+class CoverageStatus(StrEnum):
+    INCLUDED = "included"
+    NOT_COVERED = "not-covered"  # no consent: the source was not asked at all
+    UNAVAILABLE = "unavailable"  # asked, but failed or missed the deadline
+
+
+class Coverage(BaseModel):
+    source: str
+    department: str
+    status: CoverageStatus
+    categories: list[str] = Field(description="Categories asked for and released")
+    needs_consent_for: list[str] = Field(
+        default_factory=list,
+        description="Categories this source offers that a consent would have to name; says "
+        "nothing about whether the source holds data on the citizen",
+    )
+    fragments: int = 0
+    problem: str | None = Field(default=None, description="Why the source is unavailable")
+
+
+class DepartmentFragments(BaseModel):
+    department: str
+    name: str
+    fragments: list[Fragment]
+
+
+class Overlap(BaseModel):
+    """The same kind of help from two departments in overlapping periods (a *dobbeltindsats*)."""
+
+    help_type: str
+    departments: list[Slug]
+    fragments: list[str]
+    period: dict[str, date | None]
+
+
+class CitizenView(BaseModel):
+    citizen: str
+    purpose: str
+    generated_at: datetime
+    departments: list[DepartmentFragments]
+    timeline: list[Fragment]
+    overlaps: list[Overlap] = Field(default_factory=list)
+    coverage: list[Coverage]
+    consents: list[ConsentRef]
+    access_entry: int
