@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jmespath
 from jmespath.exceptions import JMESPathError
@@ -53,6 +54,9 @@ class FragmentMapping(BaseModel):
     fields: dict[str, str]
     value_maps: dict[str, dict[str, str]] = Field(default_factory=dict)
     date_formats: dict[str, str] = Field(default_factory=dict)
+    timezone: str = Field(
+        default="Europe/Copenhagen", description="The zone of times the source sends without one"
+    )
 
     _compiled: dict[str, ParsedResult] = PrivateAttr(default_factory=dict)
     _records: ParsedResult = PrivateAttr()
@@ -76,7 +80,8 @@ class FragmentMapping(BaseModel):
         return self
 
     def _value(self, target: str, raw: Any) -> Any:
-        if raw is None:
+        # Legacy exports write "" (or spaces) for "no value", e.g. an open end date.
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
             return None
         if target in self.value_maps:
             table = self.value_maps[target]
@@ -85,7 +90,7 @@ class FragmentMapping(BaseModel):
                 raise ValueError(f"{target}: the value {key!r} has no mapping")
             raw = table.get(key, table.get(_DEFAULT_KEY))
         if target in self.date_formats and isinstance(raw, str) and raw.strip():
-            parsed = datetime.strptime(raw.strip(), self.date_formats[target])  # noqa: DTZ007
+            parsed = datetime.strptime(raw.strip(), self.date_formats[target])
             return parsed.date() if target.startswith("period.") else parsed
         if target == "id":
             return str(raw)
@@ -101,8 +106,15 @@ class FragmentMapping(BaseModel):
                     data.setdefault(head, {})[member] = value
             elif value is not None:
                 data[head] = value
-        data["id"] = f"{source}:{data.get('id', '')}"
-        return Fragment.model_validate(data)
+        if "id" not in data:
+            raise ValueError("id: the record has no id")
+        data["id"] = f"{source}:{data['id']}"
+        fragment = Fragment.model_validate(data)
+        if fragment.updated_at is not None and fragment.updated_at.tzinfo is None:
+            # A time without an offset is the source's local time; make every time comparable.
+            local = fragment.updated_at.replace(tzinfo=ZoneInfo(self.timezone))
+            fragment = fragment.model_copy(update={"updated_at": local})
+        return fragment
 
     def map_document(self, document: Any, *, source: str, department: str) -> FetchResult:
         """Every record becomes a Fragment or a Rejection; one bad record spoils nothing else."""
@@ -129,4 +141,3 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['type']}" for e in error.errors()
     )
-

@@ -60,7 +60,7 @@ class FetchResult:
     rejected: list[Rejection] = field(default_factory=list)
 
 
-class SourceUnavailable(Exception):  # noqa: N818 - it names the coverage status it leads to
+class SourceUnavailable(Exception):
     """The source could not answer usefully. `code` is machine-readable; no citizen data in it."""
 
     def __init__(self, code: str, message: str) -> None:

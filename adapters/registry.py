@@ -7,7 +7,13 @@ from importlib.metadata import entry_points
 
 from pydantic import ValidationError
 
-from adapters.protocol import ENTRY_POINT_GROUP, PROTOCOL_VERSION, Adapter, AdapterKind, SourceConfig
+from adapters.protocol import (
+    ENTRY_POINT_GROUP,
+    PROTOCOL_VERSION,
+    Adapter,
+    AdapterKind,
+    SourceConfig,
+)
 
 
 class SourceConfigError(ValueError):

@@ -17,14 +17,13 @@ not (encode/httpx#3215; the measurement is in the walking-skeleton issue).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from adapters.mapping import FragmentMapping
 from adapters.protocol import (
@@ -51,7 +50,22 @@ class RestJsonOptions(BaseModel):
     )
     max_response_bytes: int = Field(default=5_000_000, gt=0)
     health_path: str = "/"
+    allow_citizen_in_url: bool = Field(
+        default=False,
+        description="Only for a legacy API that cannot take the CPR any other way: URLs end up "
+        "in proxy and server logs (rule 5)",
+    )
     mapping: FragmentMapping
+
+    @model_validator(mode="after")
+    def _citizen_stays_out_of_urls(self) -> RestJsonOptions:
+        in_url = "{citizen}" in self.path or any("{citizen}" in v for v in self.query.values())
+        if in_url and not self.allow_citizen_in_url:
+            raise ValueError(
+                "path/query: {citizen} would put the CPR in a URL, where logs keep it; send it in "
+                "json_body or headers (or set allow_citizen_in_url for a system that cannot)"
+            )
+        return self
 
 
 def _render(template: Any, values: dict[str, str]) -> Any:
@@ -65,6 +79,19 @@ def _render(template: Any, values: dict[str, str]) -> Any:
     if isinstance(template, list):
         return [_render(v, values) for v in template]
     return template
+
+
+async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The whole body, however many pieces it arrives in, but never more than `limit` bytes."""
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise SourceUnavailable("too_large", f"response larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(65536):
+        body += chunk
+        if len(body) > limit:
+            raise SourceUnavailable("too_large", f"response larger than {limit} bytes")
+    return bytes(body)
 
 
 class RestJsonAdapter:
@@ -105,15 +132,11 @@ class RestJsonAdapter:
                     return FetchResult()
                 if response.status >= 400:
                     raise SourceUnavailable("http_status", f"HTTP {response.status}")
-                raw = await response.content.read(self.options.max_response_bytes + 1)
-        except (TimeoutError, asyncio.TimeoutError):
+                raw = await _read_limited(response, self.options.max_response_bytes)
+        except TimeoutError:
             raise SourceUnavailable("timeout", "no answer within the deadline") from None
         except aiohttp.ClientError as error:
             raise SourceUnavailable("unreachable", type(error).__name__) from None
-        if len(raw) > self.options.max_response_bytes:
-            raise SourceUnavailable(
-                "too_large", f"response larger than {self.options.max_response_bytes} bytes"
-            )
         try:
             document = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError):

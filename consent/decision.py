@@ -31,7 +31,7 @@ class Reason(StrEnum):
 
 
 # When no consent permits, the denial names the consent that came closest: one that would have
-# opened the data but for its state beats one with the wrong category, which beats the wrong purpose.
+# opened the data but for its state beats one with the wrong category, then the wrong purpose.
 _DENIAL_PRECEDENCE = (
     Reason.WITHDRAWN,
     Reason.EXPIRED,
@@ -72,7 +72,9 @@ class Decision:
         return self._index[(department, category)]
 
     def permitted_categories(self, department: str) -> frozenset[str]:
-        return frozenset(r.category for r in self.rulings if r.department == department and r.permit)
+        return frozenset(
+            r.category for r in self.rulings if r.department == department and r.permit
+        )
 
     def consents_relied_on(self) -> tuple[ConsentRef, ...]:
         refs = {ref for r in self.rulings if r.permit for ref in r.consents}

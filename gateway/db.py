@@ -64,9 +64,8 @@ def read_session(engine: Engine) -> Iterator[Session]:
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """One transaction that commits on success and rolls back on any exception."""
-    with engine.connect() as connection:
-        if is_sqlite(engine):
-            connection = connection.execution_options(**{_IMMEDIATE: True})
+    with engine.connect() as plain:
+        connection = plain.execution_options(**{_IMMEDIATE: True}) if is_sqlite(engine) else plain
         with connection.begin(), Session(bind=connection, expire_on_commit=False) as session:
             yield session
             session.flush()

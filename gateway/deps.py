@@ -100,7 +100,9 @@ def authorized(permission: Permission) -> Callable[..., Coroutine[Any, Any, Acto
         request.state.actor = actor
         if permission not in permissions_of(list(actor.roles)):
             raise ProblemError(
-                403, "forbidden", f"Your roles ({', '.join(actor.roles) or 'none'}) do not allow this"
+                403,
+                "forbidden",
+                f"Your roles ({', '.join(actor.roles) or 'none'}) do not allow this",
             )
         if permission in _DEPARTMENT_BOUND and (
             actor.department is None or runtime.catalog.department(actor.department) is None
@@ -119,4 +121,3 @@ ConsentReader = Annotated[Actor, Depends(authorized(Permission.READ_CONSENT))]
 ConsentWithdrawer = Annotated[Actor, Depends(authorized(Permission.WITHDRAW_CONSENT))]
 AuditReader = Annotated[Actor, Depends(authorized(Permission.READ_AUDIT))]
 AuditVerifier = Annotated[Actor, Depends(authorized(Permission.VERIFY_AUDIT))]
-

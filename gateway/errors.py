@@ -135,7 +135,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(request: Request, error: SQLAlchemyError) -> JSONResponse:
-        logger.error("database error %s (request %s)", type(error).__name__, request.state.request_id)
+        logger.error(
+            "database error %s (request %s)", type(error).__name__, request.state.request_id
+        )
         return problem_response(
             503,
             "database_unavailable",
@@ -146,7 +148,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        logger.exception("unexpected %s (request %s)", type(error).__name__, request.state.request_id)
+        logger.exception(
+            "unexpected %s (request %s)", type(error).__name__, request.state.request_id
+        )
         return problem_response(
-            500, "internal_error", "An unexpected error; it has been logged", instance=request.state.request_id
+            500,
+            "internal_error",
+            "An unexpected error; it has been logged",
+            instance=request.state.request_id,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -24,10 +25,8 @@ def load_or_create(path: Path, create: Callable[[], str]) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         pass
-    try:
+    with contextlib.suppress(FileExistsError):  # another process won the race: use its key
         _write_private(path, create())
-    except FileExistsError:
-        pass  # another process won the race; use its key
     return path.read_text(encoding="utf-8")
 
 

@@ -1,4 +1,4 @@
-"""Bring a database to the newest schema with alembic, from the migrations shipped in the package."""
+"""Bring a database to the newest schema with alembic, from the migrations the package ships."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ class Responsible(BaseModel):
 
 
 class Fragment(BaseModel):
-    """Validated on the way in from every adapter; a fragment that fails is dropped, never passed."""
+    """Validated on the way in from every adapter; one that fails is dropped, never passed on."""
 
     model_config = ConfigDict(extra="forbid")
 

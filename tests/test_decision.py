@@ -68,7 +68,8 @@ def test_consent_opens_exactly_its_scope() -> None:
     decision = decide(request(), [consent()], NOW)
     assert decision.permitted_categories("jobcenter") == {"case-overview", "benefits"}
     ruling = decision.ruling("jobcenter", "benefits")
-    assert ruling.permit and ruling.reason is Reason.CONSENT
+    assert ruling.permit
+    assert ruling.reason is Reason.CONSENT
     assert [(r.id, r.version) for r in ruling.consents] == [("c1", 1)]
     assert decision.ruling("jobcenter", "interventions").reason is Reason.CATEGORY_NOT_COVERED
     assert decision.permitted_categories("adult-social") == frozenset()
@@ -140,6 +141,9 @@ def consents(draw: st.DrawFn) -> ConsentRead:
     )
 
 
+# Distinct (id, version) pairs, as the database guarantees.
+record_lists = st.lists(consents(), max_size=6, unique_by=lambda c: (c.id, c.version))
+
 requests = st.builds(
     request,
     citizen=st.sampled_from(CITIZENS),
@@ -161,7 +165,7 @@ def _in_scope(c: ConsentRead, req: AccessRequest, department: str, category: str
 
 
 @settings(max_examples=300)
-@given(st.lists(consents(), max_size=6, unique_by=lambda c: (c.id, c.version)), requests)
+@given(record_lists, requests)
 def test_nothing_outside_an_active_consents_scope_is_permitted(records, req) -> None:
     for ruling in decide(req, records, NOW).rulings:
         if not ruling.permit:
@@ -176,7 +180,7 @@ def test_nothing_outside_an_active_consents_scope_is_permitted(records, req) -> 
 
 
 @settings(max_examples=300)
-@given(st.lists(consents(), max_size=6, unique_by=lambda c: (c.id, c.version)), requests)
+@given(record_lists, requests)
 def test_withdrawn_and_expired_consents_never_permit(records, req) -> None:
     closed = [
         c
@@ -188,7 +192,7 @@ def test_withdrawn_and_expired_consents_never_permit(records, req) -> None:
 
 
 @settings(max_examples=300)
-@given(st.lists(consents(), max_size=6, unique_by=lambda c: (c.id, c.version)), consents(), requests)
+@given(record_lists, consents(), requests)
 def test_adding_a_consent_never_removes_a_permission(records, extra, req) -> None:
     before = {(r.department, r.category) for r in decide(req, records, NOW).rulings if r.permit}
     after = {
@@ -198,7 +202,7 @@ def test_adding_a_consent_never_removes_a_permission(records, extra, req) -> Non
 
 
 @settings(max_examples=300)
-@given(st.lists(consents(), max_size=6, unique_by=lambda c: (c.id, c.version)), requests, st.randoms())
+@given(record_lists, requests, st.randoms())
 def test_the_order_of_the_records_does_not_matter(records, req, rng) -> None:
     shuffled = list(records)
     rng.shuffle(shuffled)
@@ -206,7 +210,7 @@ def test_the_order_of_the_records_does_not_matter(records, req, rng) -> None:
 
 
 @settings(max_examples=200)
-@given(st.lists(consents(), max_size=6, unique_by=lambda c: (c.id, c.version)), requests)
+@given(record_lists, requests)
 def test_special_categories_open_only_when_named(records, req) -> None:
     decision = decide(req, records, NOW)
     for ruling in decision.rulings:

@@ -62,7 +62,10 @@ def _create(**changes: object) -> dict[str, object]:
     [
         ({"valid_until": (TODAY - timedelta(days=1)).isoformat()}, "invalid_validity"),
         ({"given_by": {"kind": "guardian"}}, "given_by_name_required"),
-        ({"evidence": {"kind": "signed-form", "reference": "x", "sha256": "abc"}}, "invalid_evidence_hash"),
+        (
+            {"evidence": {"kind": "signed-form", "reference": "x", "sha256": "abc"}},
+            "invalid_evidence_hash",
+        ),
         ({"categories": ["case-overview", "case-overview"]}, "duplicate_value"),
         ({"from_departments": []}, "empty_list"),
         ({"citizen": "not a cpr"}, "invalid_cpr"),
@@ -88,7 +91,10 @@ def test_a_guardian_consent_with_a_name_is_accepted() -> None:
         ({"categories": ["gossip"]}, "unknown_category"),
         ({"purpose": "curiosity"}, "unknown_purpose"),
         ({"to_departments": ["jobcenter"]}, "consent_crosses_no_boundary"),
-        ({"valid_until": (TODAY + timedelta(days=366)).isoformat()}, "validity_exceeds_purpose_cap"),
+        (
+            {"valid_until": (TODAY + timedelta(days=366)).isoformat()},
+            "validity_exceeds_purpose_cap",
+        ),
         (
             {
                 "valid_from": (TODAY - timedelta(days=60)).isoformat(),

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from gateway.access_log import service
+from gateway.db import read_session
 from gateway.deps import AuditReader, AuditVerifier, RuntimeDep, SessionDep, audit_context
 from gateway.problems import ProblemError
 from schemas.access import AccessEntryPage, Action, Outcome, VerifyReport
@@ -83,7 +84,7 @@ async def verify(request: Request, actor: AuditVerifier, runtime: RuntimeDep) ->
     """Recompute the whole chain from the stored entries; names the first entry that fails."""
 
     def run() -> VerifyReport:
-        with service.read_session(runtime.engine) as session:
+        with read_session(runtime.engine) as session:
             return service.verify_chain(session=session)
 
     report = await run_in_threadpool(run)

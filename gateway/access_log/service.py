@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from gateway.access_log.chain import canonical_body, chain_hash
 from gateway.access_log.models import GENESIS_HASH, AccessEntryRow, LogHeadRow
 from gateway.cpr_protection import CprProtector
-from gateway.db import read_session, write_session
+from gateway.db import write_session
 from schemas.access import (
     AccessEntryBody,
     AccessEntryRead,
@@ -29,7 +29,7 @@ from schemas.access import (
 from schemas.consent import ConsentRef
 
 
-class AccessLogUnavailable(Exception):  # noqa: N818 - named for what the caller must tell the user
+class AccessLogUnavailable(Exception):
     """The entry could not be made durable; the request must release nothing."""
 
 

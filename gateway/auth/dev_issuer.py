@@ -34,7 +34,9 @@ def _new_private_jwk() -> str:
 
 
 def signing_key(settings: Settings) -> ECKey:
-    return ECKey.import_key(json.loads(load_or_create(_private_key_path(settings), _new_private_jwk)))
+    return ECKey.import_key(
+        json.loads(load_or_create(_private_key_path(settings), _new_private_jwk))
+    )
 
 
 def trusted_dev_issuer(settings: Settings) -> TrustedIssuer:

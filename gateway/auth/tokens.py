@@ -19,7 +19,7 @@ from gateway.auth.actor import Actor
 from gateway.settings import TrustedIssuer
 
 
-class TokenRejected(Exception):  # noqa: N818 - it is the outcome, not a fault of ours
+class TokenRejected(Exception):
     """Why a token is refused; `code` goes into the problem document and the access log."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, status
 
 from consent.decision import local_day
 from gateway.access_log.service import AccessEvent, append_entry, audited_write, record_access
+from gateway.auth.actor import Actor
 from gateway.consents import service
 from gateway.consents.models import ConsentRow
 from gateway.deps import (
@@ -17,7 +18,6 @@ from gateway.deps import (
     audit_context,
 )
 from gateway.problems import ProblemError
-from gateway.auth.actor import Actor
 from schemas.access import Action, Outcome
 from schemas.consent import (
     ConsentCreate,

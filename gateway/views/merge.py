@@ -18,9 +18,7 @@ def group_by_department(
     fragments: list[Fragment], *, catalog: Catalog, own_department: str
 ) -> list[DepartmentFragments]:
     """The caller's own department first, then the others in the catalogue's order."""
-    order = [own_department] + [
-        d.slug for d in catalog.departments if d.slug != own_department
-    ]
+    order = [own_department] + [d.slug for d in catalog.departments if d.slug != own_department]
     groups: list[DepartmentFragments] = []
     for slug in order:
         members = [f for f in fragments if f.department == slug]
@@ -67,7 +65,10 @@ def find_overlaps(fragments: list[Fragment]) -> list[Overlap]:
                     help_type=first.attributes["help_type"],
                     departments=[first.department, second.department],
                     fragments=[first.id, second.id],
-                    period={"start": max(starts) if starts else None, "end": min(ends) if ends else None},
+                    period={
+                        "start": max(starts) if starts else None,
+                        "end": min(ends) if ends else None,
+                    },
                 )
             )
     return overlaps

@@ -1,0 +1,185 @@
+"""`helhed demo`: simulated department systems, the gateway and sample citizens, on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shlex
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import aiohttp
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from consent.decision import local_day
+from demo.citizens import CITIZENS, seed_consents
+from demo.sources import source_configs
+from demo.systems import make_systems
+from gateway.app import create_app
+from gateway.auth.dev_issuer import mint_token
+from gateway.logging_setup import install_cpr_redaction
+from gateway.migrate import upgrade
+from gateway.runtime import build_runtime
+from gateway.settings import ConfigError, Settings, load_settings
+
+console = Console(highlight=False)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    key: str
+    subject: str
+    name: str
+    role: str
+    department: str | None
+
+    @property
+    def env_name(self) -> str:
+        return f"TOKEN_{self.key.upper().replace('-', '_')}"
+
+
+DEMO_USERS = (
+    DemoUser("children-family", "maja.holm", "Maja Holm", "caseworker", "children-family"),
+    DemoUser("jobcenter", "jonas.berg", "Jonas Berg", "caseworker", "jobcenter"),
+    DemoUser("adult-social", "amina.rahimi", "Amina Rahimi", "caseworker", "adult-social"),
+    DemoUser("health", "henrik.lund", "Henrik Lund", "caseworker", "health"),
+    DemoUser("dpo", "dorte.pedersen", "Dorte Pedersen", "dpo", None),
+    DemoUser("itops", "ib.thomsen", "Ib Thomsen", "itops", None),
+)
+
+
+def demo_tokens(settings: Settings) -> dict[str, str]:
+    return {
+        user.key: mint_token(
+            settings,
+            subject=user.subject,
+            name=user.name,
+            roles=[user.role],
+            department=user.department,
+        )
+        for user in DEMO_USERS
+    }
+
+
+def _same_consent(existing: dict[str, object], seed: dict[str, object]) -> bool:
+    keys = ("purpose", "from_departments", "to_departments", "categories")
+    return all(existing.get(k) == seed.get(k) for k in keys)
+
+
+async def seed_demo_consents(base_url: str, tokens: dict[str, str], today: date) -> int:
+    """Record the scenarios' consents through the API, once: a rerun finds them and skips."""
+    recorded = 0
+    async with aiohttp.ClientSession(base_url) as http:
+        for seed in seed_consents(today):
+            body = {
+                k: v for k, v in seed.items() if k not in ("withdraw", "recorded_by_department")
+            }
+            auth = {"Authorization": f"Bearer {tokens[str(seed['recorded_by_department'])]}"}
+            async with http.post(
+                "/v1/consents/search", json={"citizen": body["citizen"]}, headers=auth
+            ) as response:
+                response.raise_for_status()
+                existing = (await response.json())["consents"]
+            if any(_same_consent(c, body) for c in existing):
+                continue
+            async with http.post("/v1/consents", json=body, headers=auth) as response:
+                response.raise_for_status()
+                consent_id = (await response.json())["id"]
+            if seed.get("withdraw"):
+                async with http.post(
+                    f"/v1/consents/{consent_id}/withdraw",
+                    json={"reason": seed["withdraw"]},
+                    headers=auth,
+                ) as response:
+                    response.raise_for_status()
+            recorded += 1
+    return recorded
+
+
+def write_token_file(home: Path, base_url: str, tokens: dict[str, str]) -> Path:
+    lines = [f"export HELHED_URL={base_url}"]
+    lines += [f"export {user.env_name}={tokens[user.key]}" for user in DEMO_USERS]
+    path = home / "demo-tokens.env"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def print_tour(base_url: str, tokens: dict[str, str], token_file: Path, seeded: int) -> None:
+    console.rule("[bold]Helhed demo")
+    console.print(f"Gateway:    [bold]{base_url}[/bold]   (API docs: {base_url}/docs)")
+    console.print(f"Consents:   {seeded} recorded now from the scenarios (0 means: already there)")
+    citizens = Table(title="Sample citizens (fictitious)", title_justify="left")
+    citizens.add_column("CPR")
+    citizens.add_column("Name")
+    citizens.add_column("Situation")
+    for citizen in CITIZENS:
+        citizens.add_row(f"{citizen.cpr[:6]}-{citizen.cpr[6:]}", citizen.name, citizen.story)
+    console.print(citizens)
+    users = Table(title="Demo users (tokens valid 8 hours)", title_justify="left")
+    users.add_column("Variable")
+    users.add_column("Who")
+    users.add_column("Role")
+    for user in DEMO_USERS:
+        users.add_row(user.env_name, user.name, f"{user.role} {user.department or ''}".strip())
+    console.print(users)
+    console.print(f"Load the tokens into your shell:  [bold]source {token_file}[/bold]")
+    first = CITIZENS[0]
+    body = json.dumps({"citizen": first.cpr, "purpose": "coordinated-plan"})
+    view = (
+        'curl -s -X POST $HELHED_URL/v1/views -H "Authorization: Bearer $TOKEN_CHILDREN_FAMILY"'
+        f" -H 'Content-Type: application/json' -d {shlex.quote(body)}"
+    )
+    console.print("\nA caseworker in children & family looks at " + first.name + ":")
+    console.print(view, soft_wrap=True)
+    console.print("\nThe DPO verifies the access log:")
+    console.print(
+        'curl -s $HELHED_URL/v1/audit/verify -H "Authorization: Bearer $TOKEN_DPO"', soft_wrap=True
+    )
+    console.print("\nEvery token, in full, for tools that cannot read the file:")
+    for user in DEMO_USERS:
+        console.print(f"{user.env_name}={tokens[user.key]}", soft_wrap=True)
+    console.rule("Ctrl-C stops the demo")
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    runtime = build_runtime(settings)
+    upgrade(runtime.engine)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(runtime), host=host, port=port, log_level="warning")
+    )
+    install_cpr_redaction()
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            await serving  # startup failed (port in use, …): let its error surface
+            return
+        await asyncio.sleep(0.05)
+    base_url = f"http://{host}:{port}"
+    tokens = demo_tokens(settings)
+    seeded = await seed_demo_consents(base_url, tokens, local_day(runtime.clock.now()))
+    print_tour(base_url, tokens, write_token_file(settings.home, base_url, tokens), seeded)
+    await serving
+
+
+async def _main(host: str, port: int) -> None:
+    systems = make_systems()
+    for system in systems.values():
+        await system.start()
+    try:
+        try:
+            settings = load_settings(None, sources=source_configs(systems))
+        except ConfigError as error:
+            console.print(f"[red]Configuration error[/red]\n{error}")
+            return
+        await _serve(settings, host, port)
+    finally:
+        for system in systems.values():
+            await system.stop()
+
+
+def run_demo(host: str = "127.0.0.1", port: int = 8000) -> None:
+    asyncio.run(_main(host, port))

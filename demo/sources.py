@@ -1,0 +1,293 @@
+"""The `rest_json` source configuration for each simulated system: its request and its mapping.
+
+Each mapping translates the system's own codes into our vocabulary: categories, fragment kinds,
+statuses, and `attributes.help_type` on every intervention, so the gateway can spot the same kind
+of help given by two departments (help types: personal-support, family-support, housing,
+treatment, education, employment, care).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from demo.records.nexus import LEGAL_BASIS_URL
+from demo.systems import SimulatedSystem
+from demo.systems.dubu import CPR_HEADER, DubuDialect
+from demo.systems.momentum import MomentumDialect
+from demo.systems.nexus import NexusDialect
+from demo.systems.sensum import SensumDialect
+
+SOURCE_NAMES = {
+    "children-family": "children-family-dubu",
+    "jobcenter": "jobcenter-momentum",
+    "adult-social": "adult-social-sensum",
+    "health": "health-nexus",
+}
+
+_DUBU_MAPPING: dict[str, Any] = {
+    "records": "sager",
+    "fields": {
+        # A DUBU case number covers the case and all its lines; the line makes the row unique.
+        "id": "join('/', [sagsnummer, to_string(linje)])",
+        "citizen": "cpr",
+        "category": "sagstype",
+        "kind": "sagstype",
+        "title": "ydelse",
+        "status": "status",
+        "period.start": "startdato",
+        "period.end": "slutdato",
+        "responsible.name": "sagsbehandler.navn",
+        "responsible.phone": "sagsbehandler.telefon",
+        "legal_basis": "lovhjemmel",
+        "summary": "bemaerkning",
+        "updated_at": "sidst_aendret",
+        "attributes.case_number": "sagsnummer",
+        "attributes.kle": "kle",
+        "attributes.provider": "leverandoer",
+        "attributes.rate": "takst",
+        "attributes.rate_unit": "takstenhed",
+        "attributes.unit": "afdeling",
+        # Only a measure (foranstaltning) is help given; the JMESPath yields null for other rows.
+        "attributes.help_type": "sagstype == 'Foranstaltning' && ydelse || `null`",
+    },
+    "value_maps": {
+        "category": {
+            "Børnesag": "case-overview",
+            "Foranstaltning": "interventions",
+            "Økonomisk ydelse": "benefits",
+            "Handleplan": "plans-goals",
+            "Børnefaglig undersøgelse": "assessments",
+        },
+        "kind": {
+            "Børnesag": "case",
+            "Foranstaltning": "intervention",
+            "Økonomisk ydelse": "benefit",
+            "Handleplan": "plan",
+            "Børnefaglig undersøgelse": "document-reference",
+        },
+        "status": {"Aktiv": "active", "Bevilget": "planned", "Afsluttet": "ended"},
+        "attributes.rate_unit": {"md.": "month", "døgn": "day"},
+        "attributes.help_type": {
+            "Familiebehandling": "family-support",
+            "Efterværn - fast kontaktperson": "personal-support",
+            "Fast kontaktperson": "personal-support",
+            "Dagbehandlingstilbud med intern skole": "education",
+            "Anbringelse i plejefamilie": "care",
+            "Anbringelse på opholdssted": "care",
+        },
+    },
+    "date_formats": {
+        "period.start": "%d-%m-%Y",
+        "period.end": "%d-%m-%Y",
+        "updated_at": "%d-%m-%Y %H:%M:%S",
+    },
+}
+
+_MOMENTUM_MAPPING: dict[str, Any] = {
+    "records": "data.engagements",
+    "fields": {
+        "id": "engagementId",
+        "citizen": "personNumber",
+        "category": "type",
+        "kind": "type",
+        "title": "title",
+        "status": "status",
+        "period.start": "period.from",
+        "period.end": "period.to",
+        "responsible.name": "caseworker.fullName",
+        "responsible.email": "caseworker.email",
+        "legal_basis": "legislation",
+        "summary": "description",
+        "updated_at": "lastModified",
+        "attributes.kle": "kleNumber",
+        "attributes.provider": "provider.name",
+        "attributes.rate": "benefit.rate",
+        "attributes.rate_unit": "benefit.frequency",
+        "attributes.currency": "benefit.currency",
+        "attributes.target_group": "targetGroup",
+        "attributes.help_type": "offer.code",  # only courses and mentors carry an offer
+    },
+    "value_maps": {
+        "category": {
+            "CASE": "case-overview",
+            "MEETING": "case-overview",
+            "BENEFIT": "benefits",
+            "COURSE": "interventions",
+            "MENTOR": "interventions",
+            "PLAN": "plans-goals",
+        },
+        "kind": {
+            "CASE": "case",
+            "MEETING": "contact",
+            "BENEFIT": "benefit",
+            "COURSE": "intervention",
+            "MENTOR": "intervention",
+            "PLAN": "plan",
+        },
+        "status": {"ACTIVE": "active", "PLANNED": "planned", "ENDED": "ended"},
+        "attributes.rate_unit": {"MONTH": "month", "WEEK": "week"},
+        "attributes.help_type": {
+            "MENTOR": "personal-support",
+            "WORK_PLACEMENT": "employment",
+            "EDUCATION_BRIDGE": "education",
+        },
+    },
+}
+
+_SENSUM_MAPPING: dict[str, Any] = {
+    "records": "@",
+    "fields": {
+        "id": "IndsatsId",
+        "citizen": "CPR",
+        "category": "SagType",
+        "kind": "SagType",
+        "title": "Indsats",
+        "status": "IndsatsStatus",
+        "period.start": "Startdato",
+        "period.end": "Slutdato",
+        "responsible.name": "PrimaerAnsvarlig",
+        "responsible.phone": "PrimaerAnsvarligTlf",
+        "legal_basis": "Paragraf",
+        "summary": "Beskrivelse",
+        "updated_at": "SidstRettet",
+        "attributes.provider": "Leverandoer",
+        "attributes.facet": "Facet",
+        "attributes.help_type": "Facet",  # Sensum gives a facet to interventions only
+    },
+    "value_maps": {
+        "category": {
+            "Sag": "case-overview",
+            "Indsats": "interventions",
+            "Handleplan": "plans-goals",
+            "Udredning": "assessments",
+        },
+        "kind": {
+            "Sag": "case",
+            "Indsats": "intervention",
+            "Handleplan": "plan",
+            "Udredning": "document-reference",
+        },
+        "status": {
+            "Igangværende": "active",
+            "Bevilget": "planned",
+            "Visiteret": "planned",
+            "Afsluttet": "ended",
+        },
+        "attributes.help_type": {
+            "Socialpædagogisk støtte": "personal-support",
+            "Midlertidigt botilbud": "housing",
+            "Længerevarende botilbud": "housing",
+            "Stofmisbrugsbehandling": "treatment",
+            "Alkoholbehandling": "treatment",
+            "Aktivitets- og samværstilbud": "care",
+        },
+    },
+    "date_formats": {"period.start": "%Y-%m-%dT%H:%M:%S", "period.end": "%Y-%m-%dT%H:%M:%S"},
+}
+
+_NEXUS_MAPPING: dict[str, Any] = {
+    "records": "entries[].resource",
+    "fields": {
+        "id": "id",
+        "citizen": "subject.identifier.value",
+        "category": "category.coding[0].code",
+        "kind": "resourceType",
+        "title": "code.text",
+        "status": "status",
+        "period.start": "period.start",
+        "period.end": "period.end",
+        "responsible.name": "performer.display",
+        "responsible.phone": "performer.telecom[?system=='phone'].value | [0]",
+        "legal_basis": f"extension[?url=='{LEGAL_BASIS_URL}'].valueString | [0]",
+        "summary": "note[0].text",
+        "updated_at": "meta.lastUpdated",
+        "attributes.provider": "organization.display",
+        "attributes.service": "serviceType.display",
+        "attributes.help_type": "serviceType.code",  # only services and procedures have one
+    },
+    "value_maps": {
+        "category": {
+            "forloeb": "case-overview",
+            "omsorg": "interventions",
+            "plan": "plans-goals",
+            "helbred": "health",
+        },
+        "kind": {
+            "EpisodeOfCare": "case",
+            "ServiceRequest": "intervention",
+            "Procedure": "intervention",
+            "CarePlan": "plan",
+            "Goal": "goal",
+            "Condition": "note",
+        },
+        "status": {
+            "active": "active",
+            "planned": "planned",
+            "completed": "ended",
+            "finished": "ended",
+            "resolved": "ended",
+        },
+        "attributes.help_type": {
+            "PERSONLIG_PLEJE": "care",
+            "PRAKTISK_HJAELP": "care",
+            "SYGEPLEJE": "treatment",
+            "GENOPTRAENING": "treatment",
+            "SAMTALEFORLOEB": "treatment",
+        },
+    },
+}
+
+
+# How each system is asked, next to what it can deliver.
+_REQUESTS: dict[str, dict[str, Any]] = {
+    "children-family": {
+        "categories": ["case-overview", "interventions", "benefits", "plans-goals", "assessments"],
+        "method": DubuDialect.method,
+        "path": DubuDialect.path,
+        "headers": {CPR_HEADER: "{citizen}", "Accept": "application/json"},
+        "mapping": _DUBU_MAPPING,
+    },
+    "jobcenter": {
+        "categories": ["case-overview", "interventions", "benefits", "plans-goals"],
+        "method": MomentumDialect.method,
+        "path": MomentumDialect.path,
+        "json_body": {"personNumber": "{citizen}"},
+        "mapping": _MOMENTUM_MAPPING,
+    },
+    "adult-social": {
+        "categories": ["case-overview", "interventions", "plans-goals", "assessments"],
+        "method": SensumDialect.method,
+        "path": SensumDialect.path,
+        "json_body": {"CPR": "{citizen}"},
+        "mapping": _SENSUM_MAPPING,
+    },
+    "health": {
+        "categories": ["case-overview", "interventions", "plans-goals", "health"],
+        "method": NexusDialect.method,
+        "path": NexusDialect.path,
+        "json_body": {"patient": {"identifier": "{citizen}"}},
+        "mapping": _NEXUS_MAPPING,
+    },
+}
+
+
+def source_configs(systems: Mapping[str, SimulatedSystem]) -> list[dict[str, Any]]:
+    """One `rest_json` source configuration per system; the systems must have been started."""
+    configs: list[dict[str, Any]] = []
+    for system in systems.values():
+        if not system.base_url:
+            raise RuntimeError(f"start {system.name} before configuring a source for it")
+        configs.append(
+            {
+                "name": SOURCE_NAMES[system.department],
+                "kind": "rest_json",
+                "department": system.department,
+                "base_url": system.base_url,
+                "health_path": "/health",
+                # A copy: a caller that adjusts its configuration must not change the next one's.
+                **copy.deepcopy(_REQUESTS[system.department]),
+            }
+        )
+    return configs

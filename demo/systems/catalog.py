@@ -1,0 +1,15 @@
+"""The four systems of the demo municipality, one per department."""
+
+from __future__ import annotations
+
+from demo.systems.dubu import dubu_system
+from demo.systems.momentum import momentum_system
+from demo.systems.nexus import nexus_system
+from demo.systems.sensum import sensum_system
+from demo.systems.server import SimulatedSystem
+
+
+def make_systems() -> dict[str, SimulatedSystem]:
+    """A fresh, stopped set of the four systems, keyed by the department each belongs to."""
+    systems = (dubu_system(), momentum_system(), sensum_system(), nexus_system())
+    return {system.department: system for system in systems}

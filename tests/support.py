@@ -1,0 +1,166 @@
+"""Test helpers: a real gateway served by uvicorn on loopback, throwaway databases, a clock."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from gateway.app import create_app
+from gateway.auth.dev_issuer import mint_token
+from gateway.migrate import upgrade
+from gateway.runtime import Runtime, build_runtime
+from gateway.settings import Settings, load_settings, normalize_database_url
+
+
+class SettableClock:
+    """Real time plus an offset the test controls: consents can expire without waiting."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+@dataclass
+class ThrowawayPostgres:
+    """Creates databases on a PostgreSQL server and drops every one of them at the end."""
+
+    admin_url: str
+    created: list[str] = field(default_factory=list)
+
+    def new_database(self) -> str:
+        name = f"helhed_test_{uuid.uuid4().hex[:12]}"
+        engine = create_engine(normalize_database_url(self.admin_url), isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        self.created.append(name)
+        return (
+            make_url(normalize_database_url(self.admin_url))
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+
+    def drop_all(self) -> None:
+        engine = create_engine(normalize_database_url(self.admin_url), isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            for name in self.created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+class LiveGateway:
+    """The real app, served by uvicorn in a thread, reached over HTTP on loopback."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.clock = SettableClock()
+        self.runtime: Runtime = build_runtime(settings, clock=self.clock)
+        upgrade(self.runtime.engine)
+        self.app = create_app(self.runtime)
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning")
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self.base_url = ""
+        self.http: httpx.Client | None = None
+
+    def start(self) -> LiveGateway:
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the gateway did not start")
+            time.sleep(0.02)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.http = httpx.Client(base_url=self.base_url, timeout=30)
+        return self
+
+    def stop(self) -> None:
+        if self.http is not None:
+            self.http.close()
+        self._server.should_exit = True
+        self._thread.join(timeout=20)
+        self.runtime.engine.dispose()
+
+    # --- conveniences for tests ------------------------------------------------------------
+
+    def token(
+        self,
+        role: str = "caseworker",
+        department: str | None = "children-family",
+        subject: str | None = None,
+        **claims: Any,
+    ) -> str:
+        return mint_token(
+            self.settings,
+            subject=subject or f"{role}-{department or 'none'}",
+            name=f"Test {role}",
+            roles=[role],
+            department=department,
+            extra_claims=claims or None,
+        )
+
+    def headers(
+        self, role: str = "caseworker", department: str | None = "children-family"
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, department)}"}
+
+    def post(
+        self, path: str, body: Any, *, as_: str = "children-family", role: str = "caseworker"
+    ) -> httpx.Response:
+        assert self.http is not None
+        return self.http.post(path, json=body, headers=self.headers(role, as_))
+
+    def view(
+        self, citizen: str, purpose: str = "coordinated-plan", *, as_: str = "children-family"
+    ) -> httpx.Response:
+        return self.post("/v1/views", {"citizen": citizen, "purpose": purpose}, as_=as_)
+
+    def audit_entries(self, **filters: str) -> list[dict[str, Any]]:
+        assert self.http is not None
+        response = self.http.get(
+            "/v1/audit/entries",
+            params={"limit": "1000", **filters},
+            headers=self.headers("dpo", None),
+        )
+        response.raise_for_status()
+        return response.json()["entries"]
+
+    def verify(self) -> dict[str, Any]:
+        assert self.http is not None
+        response = self.http.get("/v1/audit/verify", headers=self.headers("dpo", None))
+        response.raise_for_status()
+        return response.json()
+
+
+@contextmanager
+def live_gateway(
+    home: Path, database_url: str, sources: list[dict[str, Any]], **overrides: Any
+) -> Iterator[LiveGateway]:
+    settings = load_settings(
+        None,
+        home=home,
+        database_url=database_url,
+        sources=sources,
+        **{"view_deadline_seconds": 1.5, "source_timeout_seconds": 1.5, **overrides},
+    )
+    gateway = LiveGateway(settings).start()
+    try:
+        yield gateway
+    finally:
+        gateway.stop()
