@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from gateway.settings import ConfigError, Settings, load_settings
@@ -40,7 +41,7 @@ def _settings(config: Path | None, **overrides: object) -> Settings:
     try:
         return load_settings(config, **overrides)
     except ConfigError as error:
-        errors.print(f"[red]Configuration error[/red]\n{error}", highlight=False)
+        errors.print(f"[red]Configuration error[/red]\n{escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None
 
 
@@ -53,6 +54,7 @@ def serve(
     """Run the gateway (the database is upgraded first)."""
     import uvicorn
 
+    from adapters.registry import SourceConfigError
     from gateway.app import create_app
     from gateway.logging_setup import install_cpr_redaction
     from gateway.migrate import upgrade
@@ -61,8 +63,11 @@ def serve(
     settings = _settings(config)
     try:
         runtime = build_runtime(settings)
-    except ValueError as error:  # a source's configuration names itself and its field
-        errors.print(f"[red]Configuration error[/red]\n{error}", highlight=False)
+    except SourceConfigError as error:  # names the source and the field; we add the file
+        origin = config or "environment"
+        errors.print(
+            f"[red]Configuration error[/red]\n{escape(f'{origin}: {error}')}", highlight=False
+        )
         raise typer.Exit(2) from None
     upgrade(runtime.engine)
     server_config = uvicorn.Config(create_app(runtime), host=host, port=port, log_level="info")
@@ -116,9 +121,11 @@ def db_upgrade(config: ConfigOption = None) -> None:
     from gateway.db import make_engine
     from gateway.migrate import upgrade
 
-    settings = _settings(config)
-    engine = make_engine(settings.sqlalchemy_url)
-    upgrade(engine)
+    engine = make_engine(_settings(config).sqlalchemy_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
     console.print("[green]The database is up to date.[/green]")
 
 
@@ -128,8 +135,7 @@ def audit_verify(config: ConfigOption = None) -> None:
     from gateway.access_log.service import verify_chain
     from gateway.db import make_engine, read_session
 
-    settings = _settings(config)
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(_settings(config).sqlalchemy_url)
     columns = (
         TextColumn("Verifying"),
         BarColumn(),
@@ -142,8 +148,11 @@ def audit_verify(config: ConfigOption = None) -> None:
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        with read_session(engine) as session:
-            report = verify_chain(session=session, progress=advance)
+        try:
+            with read_session(engine) as session:
+                report = verify_chain(session=session, progress=advance)
+        finally:
+            engine.dispose()
     if report.ok:
         console.print(f"[green]OK[/green]: {report.entries} entries, head {report.head}")
         return

@@ -68,5 +68,6 @@ def problem_response(
         body["detail"] = detail
     if instance:
         body["instance"] = instance
-    body.update(extra or {})
+    # Extension members may add to the document, never change its standard members.
+    body.update({k: v for k, v in (extra or {}).items() if k not in body})
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)

@@ -137,8 +137,9 @@ def _describe(error: ValidationError, origin: str, data: dict[str, Any]) -> str:
             index = loc[1]
             name = sources[index].get("name") if index < len(sources) else None
             loc = [f"sources[{name or index}]", *loc[2:]]
-        where = ".".join(str(part) for part in loc) or "(top level)"
-        lines.append(f"{origin}: {where}: {item['msg']}")
+        message = item["msg"].removeprefix("Value error, ")
+        where = ".".join(str(part) for part in loc)
+        lines.append(f"{origin}: {where}: {message}" if where else f"{origin}: {message}")
     return "\n".join(lines)
 
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 
-def consent_body(citizen: str, **changes: Any) -> dict[str, Any]:
+def consent_body(citizen: str, /, **changes: Any) -> dict[str, Any]:
     today = date.today()
     body: dict[str, Any] = {
         "citizen": citizen,

@@ -10,6 +10,7 @@ from joserfc.errors import (
     BadSignatureError,
     ExpiredTokenError,
     InvalidClaimError,
+    InvalidKeyIdError,
     JoseError,
     MissingClaimError,
 )
@@ -63,6 +64,10 @@ class TokenVerifier:
             verified = jwt.decode(token, issuer.keys, algorithms=issuer.config.algorithms)
         except BadSignatureError:
             raise TokenRejected("invalid_signature", "The token's signature is invalid") from None
+        except InvalidKeyIdError:
+            raise TokenRejected(
+                "unknown_key", "The token names a key its issuer does not publish"
+            ) from None
         except JoseError as error:
             raise TokenRejected("invalid_token", f"The token is invalid: {error.error}") from None
         registry = jwt.JWTClaimsRegistry(

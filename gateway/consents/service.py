@@ -166,7 +166,7 @@ def withdraw_consent(
             409,
             "consent_not_active",
             f"The consent is {status.value} and cannot be withdrawn",
-            extra={"status": status.value},
+            extra={"consent_status": status.value},
         )
     row.status = ConsentStatus.WITHDRAWN
     row.withdrawal = Withdrawal(at=now, by=staff_ref(actor), reason=reason).model_dump(mode="json")

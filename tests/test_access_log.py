@@ -1,0 +1,198 @@
+"""The access log: tamper evidence, 'no log, no data', who may read it, and CPRs at rest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from gateway.cli import app as cli
+from tests.builders import consent_body
+from tests.support import LiveGateway
+
+
+def _sql(gateway: LiveGateway, *statements: str) -> None:
+    with gateway.runtime.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+
+
+def _lift_append_only_guard(gateway: LiveGateway) -> None:
+    """What an intruder with database rights would do first."""
+    if gateway.runtime.engine.dialect.name == "sqlite":
+        _sql(
+            gateway,
+            "DROP TRIGGER access_entry_no_update",
+            "DROP TRIGGER access_entry_no_delete",
+        )
+    else:
+        _sql(gateway, "ALTER TABLE access_entry DISABLE TRIGGER access_entry_append_only")
+
+
+def _cli_verify(gateway: LiveGateway) -> Any:
+    env = {
+        "HELHED_HOME": str(gateway.settings.home),
+        "HELHED_DATABASE_URL": gateway.settings.sqlalchemy_url,
+    }
+    return CliRunner().invoke(cli, ["audit", "verify"], env=env)
+
+
+def _some_traffic(gateway: LiveGateway, citizen: str) -> None:
+    consent_id = gateway.post("/v1/consents", consent_body(citizen)).json()["id"]
+    gateway.view(citizen)
+    gateway.post(f"/v1/consents/{consent_id}/withdraw", {"reason": "Changed her mind"})
+    gateway.view(citizen)
+
+
+def test_changing_one_stored_entry_is_detected_at_that_entry(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    with own_gateway() as gateway:
+        _some_traffic(gateway, twin_of("Sara Holm"))
+        assert gateway.verify()["ok"] is True
+        assert _cli_verify(gateway).exit_code == 0
+        _lift_append_only_guard(gateway)
+        _sql(
+            gateway,
+            "UPDATE access_entry SET body = replace(body, '\"success\"', '\"denied\"') "
+            "WHERE seq = 2",
+        )
+        report = gateway.verify()
+        assert report["ok"] is False
+        assert report["first_bad"] == 2
+        result = _cli_verify(gateway)
+        assert result.exit_code == 1
+        assert "entry 2" in result.output
+
+
+def test_deleting_an_entry_is_detected_and_named(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    with own_gateway() as gateway:
+        _some_traffic(gateway, twin_of("Sara Holm"))
+        _lift_append_only_guard(gateway)
+        _sql(gateway, "DELETE FROM access_entry WHERE seq = 3")
+        report = gateway.verify()
+        assert (report["ok"], report["first_bad"]) == (False, 3)
+        assert "missing" in report["reason"]
+
+
+def test_an_index_column_that_disagrees_with_its_entry_is_detected(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    with own_gateway() as gateway:
+        _some_traffic(gateway, twin_of("Sara Holm"))
+        _lift_append_only_guard(gateway)
+        # Hiding an entry from the DPO's filters without touching the hashed body.
+        _sql(gateway, "UPDATE access_entry SET actor_subject = 'someone-else' WHERE seq = 1")
+        report = gateway.verify()
+        assert (report["ok"], report["first_bad"]) == (False, 1)
+
+
+def test_the_database_itself_refuses_to_change_or_delete_entries(gateway: LiveGateway) -> None:
+    gateway.view("0101901234")
+    for statement in (
+        "UPDATE access_entry SET outcome = 'denied'",
+        "DELETE FROM access_entry",
+    ):
+        with pytest.raises(Exception, match="append-only"):
+            _sql(gateway, statement)
+    assert gateway.verify()["ok"] is True
+
+
+def test_a_log_that_cannot_be_written_gives_503_and_releases_nothing(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    citizen = twin_of("Sara Holm")
+    with own_gateway() as gateway:
+        gateway.post("/v1/consents", consent_body(citizen)).raise_for_status()
+        _sql(gateway, "ALTER TABLE access_entry RENAME TO access_entry_gone")
+        view = gateway.view(citizen)
+        assert view.status_code == 503
+        assert view.headers["content-type"] == "application/problem+json"
+        assert view.json()["code"] == "access_log_unavailable"
+        assert citizen not in view.text
+        assert "timeline" not in view.json()
+
+        other = twin_of("Henrik Madsen")
+        recorded = gateway.post("/v1/consents", consent_body(other))
+        assert recorded.status_code == 503
+        _sql(gateway, "ALTER TABLE access_entry_gone RENAME TO access_entry")
+        found = gateway.post("/v1/consents/search", {"citizen": other}).json()
+        assert found["consents"] == [], "a consent without its log entry must not exist"
+        assert gateway.verify()["ok"] is True
+
+
+@pytest.mark.parametrize(
+    ("role", "department"),
+    [("caseworker", "children-family"), ("itops", None), ("citizen", None)],
+)
+def test_only_the_dpo_reads_and_verifies_the_log(
+    gateway: LiveGateway, role: str, department: str | None
+) -> None:
+    assert gateway.http is not None
+    headers = gateway.headers(role, department)
+    for path in ("/v1/audit/entries", "/v1/audit/verify"):
+        response = gateway.http.get(path, headers=headers)
+        assert response.status_code == 403
+        assert response.json()["code"] == "forbidden"
+    refused = gateway.audit_entries(outcome="denied", actor=f"{role}-{department or 'none'}")
+    assert {e["action"] for e in refused} >= {"audit.query", "audit.verify"}
+
+
+def test_the_dpo_filters_and_pages_and_each_read_is_logged(
+    gateway: LiveGateway, twin_of: Callable[[str], str]
+) -> None:
+    citizen = twin_of("Sara Holm")
+    for _ in range(3):
+        gateway.view(citizen, as_="jobcenter")
+    assert gateway.http is not None
+    dpo = gateway.headers("dpo", None)
+    params = {"action": "view", "department": "jobcenter", "limit": "2"}
+    first = gateway.http.get("/v1/audit/entries", params=params, headers=dpo).json()
+    assert len(first["entries"]) == 2
+    assert first["next_cursor"]
+    second = gateway.http.get(
+        "/v1/audit/entries", params={**params, "cursor": first["next_cursor"]}, headers=dpo
+    ).json()
+    seqs = [e["seq"] for e in first["entries"] + second["entries"]]
+    assert seqs == sorted(seqs, reverse=True)
+    assert len(set(seqs)) == len(seqs)
+    assert all(e["actor"]["department"] == "jobcenter" for e in second["entries"])
+    reads = gateway.audit_entries(action="audit.query", actor="dpo-none")
+    assert any(e["detail"].get("filters", {}).get("department") == "jobcenter" for e in reads)
+    bad = gateway.http.get("/v1/audit/entries", params={"cursor": "x"}, headers=dpo)
+    assert (bad.status_code, bad.json()["code"]) == (422, "invalid_cursor")
+
+
+def _stored_text(gateway: LiveGateway) -> str:
+    tables = ("access_entry", "consent", "consent_event", "log_head")
+    with gateway.runtime.engine.connect() as connection:
+        rows = [connection.execute(text(f"SELECT * FROM {table}")).fetchall() for table in tables]
+    return repr(rows)
+
+
+def test_cprs_are_never_stored_in_plain_text(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    citizen = twin_of("Sara Holm")
+    with own_gateway() as gateway:
+        _some_traffic(gateway, citizen)
+        gateway.view(f"{citizen[:6]}-{citizen[6:]}")
+        stored = _stored_text(gateway)
+        assert citizen not in stored
+        assert f"{citizen[:6]}-{citizen[6:]}" not in stored
+        # ... and yet the DPO can read the citizen back and find every entry by it.
+        entries = [e for e in gateway.audit_entries() if e["citizen"] == citizen]
+        assert len(entries) == 5
+        url = gateway.settings.sqlalchemy_url
+        if url.startswith("sqlite"):
+            gateway.runtime.engine.dispose()
+            database = url.removeprefix("sqlite:///")
+            for path in (Path(database), Path(database + "-wal")):
+                if path.exists():
+                    assert citizen.encode() not in path.read_bytes()
