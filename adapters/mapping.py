@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import jmespath
 from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
+from jmespath.visitor import TreeInterpreter
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from adapters.protocol import FetchResult, Rejection
@@ -60,6 +61,11 @@ class FragmentMapping(BaseModel):
 
     _compiled: dict[str, ParsedResult] = PrivateAttr(default_factory=dict)
     _records: ParsedResult = PrivateAttr()
+    # ParsedResult.search builds a new interpreter per call; one per mapping is enough.
+    _interpreter: TreeInterpreter = PrivateAttr(default_factory=TreeInterpreter)
+
+    def _search(self, expression: ParsedResult, value: Any) -> Any:
+        return self._interpreter.visit(expression.parsed, value)
 
     @model_validator(mode="after")
     def _compile(self) -> FragmentMapping:
@@ -99,7 +105,7 @@ class FragmentMapping(BaseModel):
     def to_fragment(self, record: Any, *, source: str, department: str) -> Fragment:
         data: dict[str, Any] = {"source": source, "department": department}
         for target, expression in self._compiled.items():
-            value = self._value(target, expression.search(record))
+            value = self._value(target, self._search(expression, record))
             head, _, member = target.partition(".")
             if member:
                 if value is not None:
@@ -118,7 +124,7 @@ class FragmentMapping(BaseModel):
 
     def map_document(self, document: Any, *, source: str, department: str) -> FetchResult:
         """Every record becomes a Fragment or a Rejection; one bad record spoils nothing else."""
-        records = self._records.search(document)
+        records = self._search(self._records, document)
         if records is None:
             return FetchResult()
         if not isinstance(records, list):

@@ -7,10 +7,12 @@ so readers are never blocked by it).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -61,10 +63,24 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+# SQLite's busy handler backs off in growing sleeps (up to 100 ms each) when two connections
+# want the write lock at once; threads of one process queue on this lock instead, so only
+# writers in other processes ever meet the busy handler.
+_SQLITE_WRITERS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+_REGISTRY_LOCK = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> AbstractContextManager[object]:
+    if not is_sqlite(engine):
+        return nullcontext()  # PostgreSQL queues writers on the log head's row lock
+    with _REGISTRY_LOCK:
+        return _SQLITE_WRITERS.setdefault(engine, threading.Lock())
+
+
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """One transaction that commits on success and rolls back on any exception."""
-    with engine.connect() as plain:
+    with _writer_lock(engine), engine.connect() as plain:
         connection = plain.execution_options(**{_IMMEDIATE: True}) if is_sqlite(engine) else plain
         with connection.begin(), Session(bind=connection, expire_on_commit=False) as session:
             yield session
