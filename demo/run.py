@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from consent.decision import local_day
@@ -35,6 +36,7 @@ class DemoUser:
     name: str
     role: str
     department: str | None
+    looks_at: str | None = None  # a sample citizen whose view shows this department's side
 
     @property
     def env_name(self) -> str:
@@ -42,13 +44,45 @@ class DemoUser:
 
 
 DEMO_USERS = (
-    DemoUser("children-family", "maja.holm", "Maja Holm", "caseworker", "children-family"),
-    DemoUser("jobcenter", "jonas.berg", "Jonas Berg", "caseworker", "jobcenter"),
-    DemoUser("adult-social", "amina.rahimi", "Amina Rahimi", "caseworker", "adult-social"),
-    DemoUser("health", "henrik.lund", "Henrik Lund", "caseworker", "health"),
+    DemoUser(
+        "children-family", "maja.holm", "Maja Holm", "caseworker", "children-family", "Sara Holm"
+    ),
+    DemoUser("jobcenter", "jonas.berg", "Jonas Berg", "caseworker", "jobcenter", "Sara Holm"),
+    DemoUser(
+        "adult-social",
+        "amina.rahimi",
+        "Amina Rahimi",
+        "caseworker",
+        "adult-social",
+        "Lars Vestergaard",
+    ),
+    DemoUser("health", "henrik.lund", "Henrik Lund", "caseworker", "health", "Inger Poulsen"),
     DemoUser("dpo", "dorte.pedersen", "Dorte Pedersen", "dpo", None),
     DemoUser("itops", "ib.thomsen", "Ib Thomsen", "itops", None),
 )
+
+
+def try_this(user: DemoUser) -> tuple[str, str]:
+    """What this user can do in the demo, and the curl command that does it."""
+    auth = f'-H "Authorization: Bearer ${user.env_name}"'
+    if user.looks_at is not None:
+        citizen = next(c for c in CITIZENS if c.name == user.looks_at)
+        body = json.dumps({"citizen": citizen.cpr, "purpose": "coordinated-plan"})
+        return (
+            f"{user.name} ({user.department}) looks at {citizen.name}",
+            f"curl -s -X POST $HELHED_URL/v1/views {auth} "
+            f"-H 'Content-Type: application/json' -d {shlex.quote(body)}",
+        )
+    if user.role == "dpo":
+        return (
+            f"{user.name} (DPO) reads the newest log entries, then verifies the whole log",
+            f'curl -s "$HELHED_URL/v1/audit/entries?limit=5" {auth}; '
+            f"curl -s $HELHED_URL/v1/audit/verify {auth}",
+        )
+    return (
+        f"{user.name} (IT operations) checks readiness; no citizen data or log for this role",
+        "curl -s $HELHED_URL/ready",
+    )
 
 
 def demo_tokens(settings: Settings) -> dict[str, str]:
@@ -127,18 +161,10 @@ def print_tour(base_url: str, tokens: dict[str, str], token_file: Path, seeded: 
         users.add_row(user.env_name, user.name, f"{user.role} {user.department or ''}".strip())
     console.print(users)
     console.print(f"Load the tokens into your shell:  [bold]source {token_file}[/bold]")
-    first = CITIZENS[0]
-    body = json.dumps({"citizen": first.cpr, "purpose": "coordinated-plan"})
-    view = (
-        'curl -s -X POST $HELHED_URL/v1/views -H "Authorization: Bearer $TOKEN_CHILDREN_FAMILY"'
-        f" -H 'Content-Type: application/json' -d {shlex.quote(body)}"
-    )
-    console.print("\nA caseworker in children & family looks at " + first.name + ":")
-    console.print(view, soft_wrap=True)
-    console.print("\nThe DPO verifies the access log:")
-    console.print(
-        'curl -s $HELHED_URL/v1/audit/verify -H "Authorization: Bearer $TOKEN_DPO"', soft_wrap=True
-    )
+    for user in DEMO_USERS:
+        what, command = try_this(user)
+        console.print(f"\n{what}:")
+        console.print(escape(command), soft_wrap=True)
     console.print("\nEvery token, in full, for tools that cannot read the file:")
     for user in DEMO_USERS:
         console.print(f"{user.env_name}={tokens[user.key]}", soft_wrap=True)

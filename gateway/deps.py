@@ -12,7 +12,12 @@ from sqlmodel import Session
 
 from gateway.access_log.service import AuditContext
 from gateway.auth.actor import Actor
-from gateway.auth.permissions import AUDITED_ACTION, Permission, permissions_of
+from gateway.auth.permissions import (
+    AUDITED_ACTION,
+    DEPARTMENT_BOUND,
+    Permission,
+    permissions_of,
+)
 from gateway.auth.tokens import TokenRejected
 from gateway.db import read_session
 from gateway.problems import ProblemError
@@ -59,15 +64,6 @@ def audit_context(request: Request, actor: Actor | None = None) -> AuditContext:
     )
 
 
-# Caseworker permissions act on behalf of a department, so the token must name a known one.
-_DEPARTMENT_BOUND = {
-    Permission.VIEW_CITIZEN,
-    Permission.RECORD_CONSENT,
-    Permission.READ_CONSENT,
-    Permission.WITHDRAW_CONSENT,
-}
-
-
 def authorized(permission: Permission) -> Callable[..., Coroutine[Any, Any, Actor]]:
     """A dependency that authenticates the bearer token and checks the role table."""
 
@@ -104,7 +100,7 @@ def authorized(permission: Permission) -> Callable[..., Coroutine[Any, Any, Acto
                 "forbidden",
                 f"Your roles ({', '.join(actor.roles) or 'none'}) do not allow this",
             )
-        if permission in _DEPARTMENT_BOUND and (
+        if permission in DEPARTMENT_BOUND and (
             actor.department is None or runtime.catalog.department(actor.department) is None
         ):
             raise ProblemError(

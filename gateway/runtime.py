@@ -31,6 +31,8 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    # The data folder holds the database and the keys: personal data, for the owner only.
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     issuers = list(settings.issuers)
     if settings.dev_issuer:
         issuers.append(trusted_dev_issuer(settings))

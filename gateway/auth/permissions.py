@@ -38,6 +38,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset(),
 }
 
+# Permissions exercised on behalf of a department: the token must name a known one.
+DEPARTMENT_BOUND: frozenset[Permission] = frozenset(
+    {
+        Permission.VIEW_CITIZEN,
+        Permission.RECORD_CONSENT,
+        Permission.READ_CONSENT,
+        Permission.WITHDRAW_CONSENT,
+    }
+)
+
 # The access-log action recorded when an attempt at a permission is refused.
 AUDITED_ACTION: dict[Permission, Action] = {
     Permission.VIEW_CITIZEN: Action.VIEW,

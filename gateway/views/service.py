@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
 
@@ -23,8 +24,8 @@ from schemas.fragment import Fragment
 from schemas.view import CitizenView, Coverage, CoverageStatus, ViewRequest
 
 
-def _load_consents(runtime: Runtime, citizen: str) -> list[ConsentRead]:
-    today = local_day(runtime.clock.now())
+def _load_consents(runtime: Runtime, citizen: str, now: datetime) -> list[ConsentRead]:
+    today = local_day(now)
     with read_session(runtime.engine) as session:
         rows = consents_of_citizen(session=session, protector=runtime.protector, citizen=citizen)
         return [to_read_model(row, runtime.protector, today) for row in rows]
@@ -140,7 +141,9 @@ async def build_citizen_view(
             purpose=request.purpose,
         )
     assert actor.department is not None  # the dependency admits caseworkers with a department
-    consents = await run_in_threadpool(_load_consents, runtime, request.citizen)
+    # One moment for the whole decision: consent states and validity are judged at `decided_at`.
+    decided_at = runtime.clock.now()
+    consents = await run_in_threadpool(_load_consents, runtime, request.citizen, decided_at)
     decision = decide(
         AccessRequest(
             citizen=request.citizen,
@@ -154,7 +157,7 @@ async def build_citizen_view(
             special_categories=catalog.special_categories,
         ),
         consents,
-        runtime.clock.now(),
+        decided_at,
     )
     answers = await ask_sources(
         _fetch_plan(runtime, decision, request.citizen), runtime.settings.view_deadline_seconds
