@@ -11,17 +11,25 @@ from fastapi import FastAPI
 from gateway.access_log.router import router as audit_router
 from gateway.consents.router import router as consents_router
 from gateway.errors import install_error_handlers
+from gateway.jobs import JOBS
 from gateway.logging_setup import install_cpr_redaction
 from gateway.middleware import RequestContextMiddleware
 from gateway.ops.router import router as ops_router
 from gateway.runtime import Runtime
+from gateway.scheduler import JobRunner
+from gateway.signing.router import router as keys_router
 from gateway.views.router import router as views_router
 
 
 def create_app(runtime: Runtime) -> FastAPI:
+    jobs = JobRunner(runtime, JOBS)
+
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if runtime.settings.scheduler_enabled:
+            jobs.start()
         yield
+        jobs.shutdown()
         await asyncio.gather(*(a.aclose() for a in runtime.adapters.values()))
 
     install_cpr_redaction()
@@ -32,8 +40,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.jobs = jobs
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
-    for router in (ops_router, views_router, consents_router, audit_router):
+    for router in (ops_router, views_router, consents_router, audit_router, keys_router):
         app.include_router(router)
     return app

@@ -24,4 +24,5 @@ def upgrade(engine: Engine) -> None:
             # Several gateway instances may start at once; one migrates, the others wait.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7370636)")
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        # "heads": features may add migrations on branches of their own until they are merged.
+        command.upgrade(config, "heads")

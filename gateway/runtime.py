@@ -15,6 +15,7 @@ from gateway.cpr_protection import CprProtector
 from gateway.db import make_engine
 from gateway.ops.metrics import Metrics
 from gateway.settings import Settings
+from gateway.signing.keys import SigningKeys
 from schemas.catalog import Catalog
 
 
@@ -27,6 +28,7 @@ class Runtime:
     adapters: dict[str, Adapter]
     clock: Clock
     catalog: Catalog
+    signing_keys: SigningKeys
     metrics: Metrics = field(default_factory=Metrics)
 
 
@@ -44,4 +46,5 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         adapters=build_adapters(settings.sources),
         clock=clock or SystemClock(),
         catalog=settings.catalog,
+        signing_keys=SigningKeys(settings.keys_dir),
     )

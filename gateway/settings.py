@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         "(`helhed token`); switch off in production",
     )
     dev_token_ttl_minutes: int = Field(default=480, gt=0, le=7 * 24 * 60)
+    scheduler_enabled: bool = Field(
+        default=True, description="Run scheduled jobs in this process (each run takes a lease)"
+    )
     issuers: list[TrustedIssuer] = Field(default_factory=list)
     departments: list[Department] = Field(
         default_factory=lambda: list(catalog_defaults.DEPARTMENTS)

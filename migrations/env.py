@@ -7,7 +7,8 @@ from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 import gateway.access_log.models
-import gateway.consents.models  # noqa: F401 - registers the tables on SQLModel.metadata
+import gateway.consents.models
+import gateway.scheduler_models  # noqa: F401 - registers the tables on SQLModel.metadata
 
 config = context.config
 target_metadata = SQLModel.metadata

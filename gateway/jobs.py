@@ -1,0 +1,7 @@
+"""Every scheduled job of the gateway, in one list (each feature adds its own here)."""
+
+from __future__ import annotations
+
+from gateway.scheduler import ScheduledJob
+
+JOBS: list[ScheduledJob] = []
