@@ -12,7 +12,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from schemas.consent import ConsentRead, ConsentRef, ConsentStatus
+from schemas.consent import ConsentRead, ConsentRef, ConsentStatus, DataPeriod
+from schemas.fragment import Period
 
 # Consent validity is given in calendar days, as the citizen signed it, in Danish time.
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -28,6 +29,7 @@ class Reason(StrEnum):
     PURPOSE_MISMATCH = "purpose-mismatch"
     CATEGORY_NOT_COVERED = "category-not-covered"
     SPECIAL_CATEGORY_NOT_NAMED = "special-category-not-named"
+    OUTSIDE_DATA_PERIOD = "outside-data-period"  # per fragment, at release
 
 
 # When no consent permits, the denial names the consent that came closest: one that would have
@@ -58,6 +60,23 @@ class Ruling:
     permit: bool
     reason: Reason
     consents: tuple[ConsentRef, ...] = ()
+    # For a permit by consent: the data periods of the permitting consents (None: unlimited).
+    data_periods: tuple[DataPeriod | None, ...] = ()
+
+    def release_reason(self, period: Period) -> Reason | None:
+        """None if a fragment with this period may be released under the ruling, else why not."""
+        if not self.permit:
+            return self.reason
+        if self.reason is Reason.OWN_DEPARTMENT or None in self.data_periods:
+            return None
+        # An undated fragment cannot be shown to fall inside a limited data period.
+        if period.start is None and period.end is None:
+            return Reason.OUTSIDE_DATA_PERIOD
+        for limit in self.data_periods:
+            assert limit is not None
+            if period.overlaps(Period(start=limit.start, end=limit.end)):
+                return None
+        return Reason.OUTSIDE_DATA_PERIOD
 
 
 @dataclass(frozen=True)
@@ -118,6 +137,11 @@ def _refs(consents: Iterable[ConsentRead]) -> tuple[ConsentRef, ...]:
     return tuple(sorted(refs, key=lambda ref: (ref.id, ref.version)))
 
 
+def _data_periods(consents: list[ConsentRead]) -> tuple[DataPeriod | None, ...]:
+    ordered = sorted(consents, key=lambda c: (c.id, c.version))
+    return tuple(c.data_period for c in ordered)
+
+
 def _rule(
     consents: list[ConsentRead], request: AccessRequest, department: str, category: str, today: date
 ) -> Ruling:
@@ -129,7 +153,15 @@ def _rule(
         if reason is not None:
             by_reason.setdefault(reason, []).append(consent)
     if Reason.CONSENT in by_reason:
-        return Ruling(department, category, True, Reason.CONSENT, _refs(by_reason[Reason.CONSENT]))
+        permitting = by_reason[Reason.CONSENT]
+        return Ruling(
+            department,
+            category,
+            True,
+            Reason.CONSENT,
+            _refs(permitting),
+            _data_periods(permitting),
+        )
     for reason in _DENIAL_PRECEDENCE:
         if reason in by_reason:
             return Ruling(department, category, False, reason, _refs(by_reason[reason]))

@@ -19,6 +19,7 @@ class Violation:
     code: str
     field: str
     message: str
+    cap: dict[str, object] | None = None  # the purpose's cap that was exceeded, for the client
 
 
 def _known_departments(terms: ConsentTerms, catalog: Catalog, _today: date) -> Violation | None:
@@ -68,6 +69,7 @@ def _within_purpose_categories(
                 "category_not_allowed_for_purpose",
                 "categories",
                 f"Purpose {terms.purpose!r} may not open category {slug!r}",
+                cap={"categories": list(allowed)},
             )
     return None
 
@@ -83,6 +85,7 @@ def _within_purpose_departments(
                     "department_not_allowed_for_purpose",
                     name,
                     f"Purpose {terms.purpose!r} may not involve department {slug!r}",
+                    cap={"departments": list(allowed)},
                 )
     return None
 
@@ -96,6 +99,19 @@ def _within_validity_cap(terms: ConsentTerms, catalog: Catalog, _today: date) ->
             "valid_until",
             f"Purpose {terms.purpose!r} allows at most {cap} days; "
             f"valid_until may be {latest} at the latest",
+            cap={"max_validity_days": cap, "latest_valid_until": latest},
+        )
+    return None
+
+
+def _names_its_case(terms: ConsentTerms, catalog: Catalog, _today: date) -> Violation | None:
+    # Retssikkerhedsloven § 11 a: a consent to obtain information must say for which case.
+    if _purpose(terms, catalog).requires_case_ref and not terms.case_ref:
+        return Violation(
+            "case_ref_required",
+            "case_ref",
+            f"Purpose {terms.purpose!r} requires the case the consent is for (case_ref)",
+            cap={"requires_case_ref": True},
         )
     return None
 
@@ -114,6 +130,7 @@ _RULES: tuple[Callable[[ConsentTerms, Catalog, date], Violation | None], ...] = 
     _within_purpose_categories,
     _within_purpose_departments,
     _within_validity_cap,
+    _names_its_case,
     _not_already_over,
 )
 

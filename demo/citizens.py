@@ -118,6 +118,9 @@ def _consent(
         "valid_from": valid_from.isoformat(),
         "valid_until": (valid_from + timedelta(days=valid_days)).isoformat(),
         "evidence": {"kind": evidence[0], "reference": evidence[1]},
+        # The journal number on the signed form is the case the consent is for (§ 11 a).
+        "case_ref": evidence[1].removeprefix("J.nr. "),
+        "notice_version": "Samtykkeoplysning 2026-01",
         "recorded_by_department": recorded_by_department,
     }
 

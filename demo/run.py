@@ -103,6 +103,15 @@ def _same_consent(existing: dict[str, object], seed: dict[str, object]) -> bool:
     return all(existing.get(k) == seed.get(k) for k in keys)
 
 
+class SeedingFailed(RuntimeError):
+    """A scenario's consent was refused: the gateway's problem document says why."""
+
+
+async def _ok(response: aiohttp.ClientResponse) -> None:
+    if response.status >= 400:
+        raise SeedingFailed(f"{response.method} {response.url.path}: {await response.text()}")
+
+
 async def seed_demo_consents(base_url: str, tokens: dict[str, str], today: date) -> int:
     """Record the scenarios' consents through the API, once: a rerun finds them and skips."""
     recorded = 0
@@ -115,12 +124,12 @@ async def seed_demo_consents(base_url: str, tokens: dict[str, str], today: date)
             async with http.post(
                 "/v1/consents/search", json={"citizen": body["citizen"]}, headers=auth
             ) as response:
-                response.raise_for_status()
+                await _ok(response)
                 existing = (await response.json())["consents"]
             if any(_same_consent(c, body) for c in existing):
                 continue
             async with http.post("/v1/consents", json=body, headers=auth) as response:
-                response.raise_for_status()
+                await _ok(response)
                 consent_id = (await response.json())["id"]
             if seed.get("withdraw"):
                 async with http.post(
@@ -128,7 +137,7 @@ async def seed_demo_consents(base_url: str, tokens: dict[str, str], today: date)
                     json={"reason": seed["withdraw"]},
                     headers=auth,
                 ) as response:
-                    response.raise_for_status()
+                    await _ok(response)
             recorded += 1
     return recorded
 

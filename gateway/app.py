@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.access_log.router import router as audit_router
+from gateway.consents.exports import router as consent_exports_router
 from gateway.consents.router import router as consents_router
 from gateway.errors import install_error_handlers
 from gateway.jobs import JOBS
@@ -43,6 +44,13 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.jobs = jobs
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
-    for router in (ops_router, views_router, consents_router, audit_router, keys_router):
+    for router in (
+        ops_router,
+        views_router,
+        consents_router,
+        consent_exports_router,
+        audit_router,
+        keys_router,
+    ):
         app.include_router(router)
     return app

@@ -43,5 +43,6 @@ PURPOSES = (
         description="Information for one named case, from named departments",
         legal_basis="Retssikkerhedsloven § 11 a, stk. 1",
         max_validity_days=180,
+        requires_case_ref=True,
     ),
 )

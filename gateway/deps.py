@@ -52,11 +52,12 @@ def client_address(request: Request) -> str | None:
 
 def audit_context(request: Request, actor: Actor | None = None) -> AuditContext:
     runtime: Runtime = request.app.state.runtime
-    record = (
-        actor.record(client_address(request))
-        if actor is not None
-        else ActorRecord(client=client_address(request))
-    )
+    if actor is None:
+        record = ActorRecord(client=client_address(request))
+    else:
+        # A citizen's token subject is their CPR; the log keeps a keyed-hash pseudonym.
+        pseudonym = runtime.protector.lookup_hash(actor.citizen)[:24] if actor.citizen else None
+        record = actor.record(client_address(request), pseudonym)
     return AuditContext(
         actor=record,
         request_id=request.state.request_id,
@@ -64,8 +65,12 @@ def audit_context(request: Request, actor: Actor | None = None) -> AuditContext:
     )
 
 
-def authorized(permission: Permission) -> Callable[..., Coroutine[Any, Any, Actor]]:
-    """A dependency that authenticates the bearer token and checks the role table."""
+def authorized(*permissions: Permission) -> Callable[..., Coroutine[Any, Any, Actor]]:
+    """A dependency that authenticates the bearer token and checks the role table.
+
+    Several permissions are alternatives (a caseworker's, or a citizen's own); the endpoint
+    then narrows what the caller may touch by which one they hold.
+    """
 
     async def dependency(
         request: Request,
@@ -73,7 +78,7 @@ def authorized(permission: Permission) -> Callable[..., Coroutine[Any, Any, Acto
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Actor:
         # Set first, so that a refusal below is logged under the action that was attempted.
-        request.state.audit_action = AUDITED_ACTION[permission]
+        request.state.audit_action = AUDITED_ACTION[permissions[0]]
         if credentials is None:
             raise ProblemError(
                 401,
@@ -94,17 +99,23 @@ def authorized(permission: Permission) -> Callable[..., Coroutine[Any, Any, Acto
                 },
             ) from None
         request.state.actor = actor
-        if permission not in permissions_of(list(actor.roles)):
+        granted = [p for p in permissions if p in permissions_of(list(actor.roles))]
+        if not granted:
             raise ProblemError(
                 403,
                 "forbidden",
                 f"Your roles ({', '.join(actor.roles) or 'none'}) do not allow this",
             )
-        if permission in DEPARTMENT_BOUND and (
+        request.state.audit_action = AUDITED_ACTION[granted[0]]
+        if all(p in DEPARTMENT_BOUND for p in granted) and (
             actor.department is None or runtime.catalog.department(actor.department) is None
         ):
             raise ProblemError(
                 403, "unknown_department", "The token does not name a department Helhed knows"
+            )
+        if "citizen" in actor.roles and actor.citizen is None:
+            raise ProblemError(
+                403, "invalid_citizen_subject", "A citizen token's subject must be a CPR number"
             )
         return actor
 
@@ -114,6 +125,16 @@ def authorized(permission: Permission) -> Callable[..., Coroutine[Any, Any, Acto
 CitizenViewer = Annotated[Actor, Depends(authorized(Permission.VIEW_CITIZEN))]
 ConsentRecorder = Annotated[Actor, Depends(authorized(Permission.RECORD_CONSENT))]
 ConsentReader = Annotated[Actor, Depends(authorized(Permission.READ_CONSENT))]
-ConsentWithdrawer = Annotated[Actor, Depends(authorized(Permission.WITHDRAW_CONSENT))]
+ConsentVersioner = Annotated[Actor, Depends(authorized(Permission.VERSION_CONSENT))]
+ConsentRetractor = Annotated[Actor, Depends(authorized(Permission.RETRACT_CONSENT))]
+ConsentLister = Annotated[
+    Actor, Depends(authorized(Permission.READ_CONSENT, Permission.LIST_OWN_CONSENTS))
+]
+ReceiptReader = Annotated[
+    Actor, Depends(authorized(Permission.READ_CONSENT, Permission.READ_OWN_RECEIPT))
+]
+ConsentWithdrawer = Annotated[
+    Actor, Depends(authorized(Permission.WITHDRAW_CONSENT, Permission.WITHDRAW_OWN_CONSENT))
+]
 AuditReader = Annotated[Actor, Depends(authorized(Permission.READ_AUDIT))]
 AuditVerifier = Annotated[Actor, Depends(authorized(Permission.VERIFY_AUDIT))]

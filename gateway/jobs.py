@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.consents.jobs import EXPIRE_CONSENTS
 from gateway.scheduler import ScheduledJob
 
-JOBS: list[ScheduledJob] = []
+JOBS: list[ScheduledJob] = [EXPIRE_CONSENTS]

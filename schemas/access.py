@@ -17,6 +17,11 @@ class Action(StrEnum):
     CONSENT_READ = "consent.read"
     CONSENT_SEARCH = "consent.search"
     CONSENT_WITHDRAW = "consent.withdraw"
+    CONSENT_VERSION = "consent.version"
+    CONSENT_EXPIRE = "consent.expire"
+    CONSENT_ENTERED_IN_ERROR = "consent.entered-in-error"
+    CONSENT_PREVIEW = "consent.preview"
+    CONSENT_RECEIPT = "consent.receipt"
     AUDIT_QUERY = "audit.query"
     AUDIT_VERIFY = "audit.verify"
 

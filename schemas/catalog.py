@@ -42,6 +42,9 @@ class Purpose(BaseModel):
     departments: tuple[Slug, ...] | None = Field(
         default=None, description="Departments a consent for this purpose may involve; None: any"
     )
+    requires_case_ref: bool = Field(
+        default=False, description="A consent for this purpose must name the case it is for"
+    )
 
 
 class Catalog(BaseModel):

@@ -70,6 +70,27 @@ def _unique_slugs(values: list[str]) -> list[str]:
     return values
 
 
+class DataPeriod(BaseModel):
+    """Only fragments whose own period overlaps this one are released under the consent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: date | None = None
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _bounded_and_ordered(self) -> DataPeriod:
+        if self.start is None and self.end is None:
+            raise PydanticCustomError(
+                "invalid_data_period", "data_period needs a start, an end or both"
+            )
+        if self.start and self.end and self.end < self.start:
+            raise PydanticCustomError(
+                "invalid_data_period", "data_period.end must be on or after data_period.start"
+            )
+        return self
+
+
 class ConsentTerms(BaseModel):
     """What the citizen agreed to: from which departments, to which, what, why and how long."""
 
@@ -81,6 +102,22 @@ class ConsentTerms(BaseModel):
     purpose: Slug
     valid_from: date
     valid_until: date = Field(description="Inclusive; an end is required (no open-ended consent)")
+    case_ref: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The case the consent is for (retssikkerhedsloven § 11 a); required by "
+        "purposes that say so",
+    )
+    data_period: DataPeriod | None = Field(
+        default=None, description="Only data about this period is released; none: any period"
+    )
+    legal_basis: str | None = Field(
+        default=None, max_length=300, description="Default: the purpose's legal basis"
+    )
+    notice_version: str | None = Field(
+        default=None, max_length=50, description="Which information text the citizen was shown"
+    )
 
     @field_validator("from_departments", "to_departments", "categories")
     @classmethod
@@ -135,6 +172,47 @@ class ConsentRead(ConsentCreate):
     recorded_by: StaffRef
     recorded_at: datetime
     withdrawal: Withdrawal | None = None
+    version_reason: str | None = Field(default=None, description="Why this version was made")
+    use_count: int = Field(default=0, description="Views that relied on this version")
+    last_used_at: datetime | None = None
+
+
+class ConsentEvent(BaseModel):
+    """One lifecycle transition: kept forever, and written to the access log too."""
+
+    event: str
+    version: int
+    at: datetime
+    by: StaffRef
+    reason: str | None = None
+    access_entry: int | None = None
+
+
+class ConsentDetail(ConsentRead):
+    """A consent's newest version with every earlier version and every event."""
+
+    versions: list[ConsentRead] = Field(description="All versions, oldest first")
+    events: list[ConsentEvent]
+
+
+class ConsentChange(BaseModel):
+    """A new version: the fields that change, and why. Everything else carries over."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=1000)
+    given_by: GivenBy | None = None
+    from_departments: list[Slug] | None = None
+    to_departments: list[Slug] | None = None
+    categories: list[Slug] | None = None
+    purpose: Slug | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    case_ref: str | None = None
+    data_period: DataPeriod | None = None
+    legal_basis: str | None = None
+    notice_version: str | None = None
+    evidence: Evidence | None = None
 
 
 class ConsentRef(BaseModel):
@@ -148,6 +226,22 @@ class ConsentWithdraw(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=1000)
+
+
+class ConsentPreviewLine(BaseModel):
+    """Per recipient, source and category: what the draft would open, and why or why not."""
+
+    recipient: str
+    source: str
+    department: str
+    category: str
+    permit: bool
+    reason: str
+
+
+class ConsentPreview(BaseModel):
+    evaluated_on: date = Field(description="The day the draft was judged for (its first day)")
+    opens: list[ConsentPreviewLine]
 
 
 class ConsentSearch(BaseModel):

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+
+from pydantic_core import PydanticCustomError
 
 from schemas.access import ActorRecord
+from schemas.cpr import normalize_cpr
 
 
 @dataclass(frozen=True)
@@ -16,7 +20,26 @@ class Actor:
     issuer: str
     token_id: str | None
 
-    def record(self, client: str | None) -> ActorRecord:
+    @cached_property
+    def citizen(self) -> str | None:
+        """For a citizen's own token: the CPR its subject carries; None for staff."""
+        if "citizen" not in self.roles:
+            return None
+        try:
+            return normalize_cpr(self.subject)
+        except PydanticCustomError:
+            return None
+
+    def record(self, client: str | None, pseudonym: str | None = None) -> ActorRecord:
+        """How the access log names the actor. A citizen's subject is a CPR: never stored as
+        such; `pseudonym` (a keyed hash) stands in for it."""
+        if "citizen" in self.roles:
+            return ActorRecord(
+                subject=f"citizen:{pseudonym}" if pseudonym else "citizen",
+                roles=list(self.roles),
+                client=client,
+                token_id=self.token_id,
+            )
         return ActorRecord(
             subject=self.subject,
             name=self.name,

@@ -21,6 +21,11 @@ class Permission(StrEnum):
     WITHDRAW_CONSENT = "withdraw-consent"
     READ_AUDIT = "read-audit"
     VERIFY_AUDIT = "verify-audit"
+    VERSION_CONSENT = "version-consent"
+    RETRACT_CONSENT = "retract-consent"  # mark entered-in-error
+    LIST_OWN_CONSENTS = "list-own-consents"
+    READ_OWN_RECEIPT = "read-own-receipt"
+    WITHDRAW_OWN_CONSENT = "withdraw-own-consent"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -30,12 +35,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RECORD_CONSENT,
             Permission.READ_CONSENT,
             Permission.WITHDRAW_CONSENT,
+            Permission.VERSION_CONSENT,
+            Permission.RETRACT_CONSENT,
         }
     ),
     # The DPO reviews the log and never sees case data.
     Role.DPO: frozenset({Permission.READ_AUDIT, Permission.VERIFY_AUDIT}),
     Role.ITOPS: frozenset(),
-    Role.CITIZEN: frozenset(),
+    # A citizen's token names the citizen (sub = CPR): their own consents, nothing else.
+    Role.CITIZEN: frozenset(
+        {
+            Permission.LIST_OWN_CONSENTS,
+            Permission.READ_OWN_RECEIPT,
+            Permission.WITHDRAW_OWN_CONSENT,
+        }
+    ),
 }
 
 # Permissions exercised on behalf of a department: the token must name a known one.
@@ -45,6 +59,8 @@ DEPARTMENT_BOUND: frozenset[Permission] = frozenset(
         Permission.RECORD_CONSENT,
         Permission.READ_CONSENT,
         Permission.WITHDRAW_CONSENT,
+        Permission.VERSION_CONSENT,
+        Permission.RETRACT_CONSENT,
     }
 )
 
@@ -56,6 +72,11 @@ AUDITED_ACTION: dict[Permission, Action] = {
     Permission.WITHDRAW_CONSENT: Action.CONSENT_WITHDRAW,
     Permission.READ_AUDIT: Action.AUDIT_QUERY,
     Permission.VERIFY_AUDIT: Action.AUDIT_VERIFY,
+    Permission.VERSION_CONSENT: Action.CONSENT_VERSION,
+    Permission.RETRACT_CONSENT: Action.CONSENT_ENTERED_IN_ERROR,
+    Permission.LIST_OWN_CONSENTS: Action.CONSENT_SEARCH,
+    Permission.READ_OWN_RECEIPT: Action.CONSENT_RECEIPT,
+    Permission.WITHDRAW_OWN_CONSENT: Action.CONSENT_WITHDRAW,
 }
 
 

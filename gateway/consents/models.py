@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 
 class ConsentRow(SQLModel, table=True):
     __tablename__ = "consent"
-    __table_args__ = (Index("ix_consent_citizen_hash", "citizen_hash"),)
+    __table_args__ = (
+        Index("ix_consent_citizen_hash", "citizen_hash"),
+        Index("ix_consent_status_valid_until", "status", "valid_until"),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     version: int = Field(primary_key=True, default=1)
@@ -29,6 +32,24 @@ class ConsentRow(SQLModel, table=True):
     recorded_by: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     withdrawal: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    case_ref: str | None = Field(default=None, max_length=100)
+    data_period: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    legal_basis: str | None = Field(default=None, max_length=300)
+    notice_version: str | None = Field(default=None, max_length=50)
+    version_reason: str | None = Field(default=None, max_length=1000)
+
+
+class ConsentUsageRow(SQLModel, table=True):
+    """How often a consent version was relied on, and when last (GDPR art. 15 insight)."""
+
+    __tablename__ = "consent_usage"
+
+    consent_id: str = Field(primary_key=True, max_length=36)
+    version: int = Field(primary_key=True)
+    use_count: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    last_used_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
 
 
 class ConsentEventRow(SQLModel, table=True):

@@ -1,55 +1,136 @@
-"""/v1/consents: record, search, read and withdraw; each request leaves an access-log entry."""
+"""/v1/consents: record, preview, search, read, version, withdraw and retract consents.
+
+Every change is written together with its access-log entry and its lifecycle event in one
+transaction; every read is logged before it is answered.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request, status
+from sqlmodel import Session
 
 from consent.decision import local_day
+from consent.preview import SourceScope, preview
 from gateway.access_log.service import AccessEvent, append_entry, audited_write, record_access
 from gateway.auth.actor import Actor
 from gateway.consents import service
 from gateway.consents.models import ConsentRow
 from gateway.deps import (
+    ConsentLister,
     ConsentReader,
     ConsentRecorder,
+    ConsentRetractor,
+    ConsentVersioner,
     ConsentWithdrawer,
     RuntimeDep,
     SessionDep,
     audit_context,
 )
 from gateway.problems import ProblemError
+from gateway.runtime import Runtime
 from schemas.access import Action, Outcome
 from schemas.consent import (
+    ConsentChange,
     ConsentCreate,
+    ConsentDetail,
     ConsentList,
+    ConsentPreview,
     ConsentRead,
     ConsentRef,
     ConsentSearch,
+    ConsentStatus,
     ConsentWithdraw,
 )
 from schemas.problem import Problem
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"])
 
-_PROBLEMS: dict[int | str, dict[str, object]] = {
+PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}}
     for code in (400, 401, 403, 404, 409, 422, 503)
 }
 
 
-def _ref(row: ConsentRow) -> ConsentRef:
-    return ConsentRef(id=row.id, version=row.version)
-
-
-def _visible_row(session: SessionDep, actor: Actor, consent_id: str) -> ConsentRow:
+def handled_row(session: Session, runtime: Runtime, actor: Actor, consent_id: str) -> ConsentRow:
+    """The newest version, if the caller may handle it; otherwise it does not exist for them."""
     row = service.latest_version(session=session, consent_id=consent_id)
-    # A consent that does not involve the caller's department is not theirs to know about.
-    if row is None or not service.is_party(actor, row):
+    if row is None or not service.may_handle(actor, row, runtime.protector):
         raise ProblemError(404, "consent_not_found", "No consent with that id is visible to you")
     return row
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=_PROBLEMS)
+def _log_change(
+    *,
+    session: Session,
+    runtime: Runtime,
+    request: Request,
+    actor: Actor,
+    action: Action,
+    event: str,
+    row: ConsentRow,
+    citizen: str,
+    now: datetime,
+    reason: str | None = None,
+    consents: list[ConsentRef] | None = None,
+) -> int:
+    """The access-log entry and the lifecycle event of one change, in the caller's transaction."""
+    seq = append_entry(
+        session=session,
+        protector=runtime.protector,
+        context=audit_context(request, actor),
+        event=AccessEvent(
+            action=action,
+            outcome=Outcome.SUCCESS,
+            citizen=citizen,
+            purpose=row.purpose,
+            target=row.id,
+            consents=consents or [service.ref(row)],
+            detail={"reason": reason} if reason else {},
+        ),
+        now=now,
+    )
+    service.add_event(
+        session=session,
+        row=row,
+        event=event,
+        by=service.staff_ref(actor),
+        now=now,
+        access_entry=seq,
+        reason=reason,
+    )
+    return seq
+
+
+def log_read(
+    *,
+    runtime: Runtime,
+    request: Request,
+    actor: Actor,
+    action: Action,
+    citizen: str | None,
+    consents: list[ConsentRef],
+    target: str | None = None,
+    detail: dict[str, object] | None = None,
+) -> None:
+    record_access(
+        engine=runtime.engine,
+        protector=runtime.protector,
+        context=audit_context(request, actor),
+        event=AccessEvent(
+            action=action,
+            outcome=Outcome.SUCCESS,
+            citizen=citizen,
+            target=target,
+            consents=consents,
+            detail=detail or {},
+        ),
+        now=runtime.clock.now(),
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
 def record_consent(
     data: ConsentCreate, request: Request, actor: ConsentRecorder, runtime: RuntimeDep
 ) -> ConsentRead:
@@ -64,88 +145,174 @@ def record_consent(
             data=data,
             now=now,
         )
-        seq = append_entry(
+        _log_change(
             session=session,
-            protector=runtime.protector,
-            context=audit_context(request, actor),
-            event=AccessEvent(
-                action=Action.CONSENT_RECORD,
-                outcome=Outcome.SUCCESS,
-                citizen=data.citizen,
-                purpose=data.purpose,
-                target=row.id,
-                consents=[_ref(row)],
-            ),
+            runtime=runtime,
+            request=request,
+            actor=actor,
+            action=Action.CONSENT_RECORD,
+            event="recorded",
+            row=row,
+            citizen=data.citizen,
             now=now,
-        )
-        service.add_event(
-            session=session, row=row, event="recorded", actor=actor, now=now, access_entry=seq
         )
         return service.to_read_model(row, runtime.protector, local_day(now))
 
 
-@router.post("/search", responses=_PROBLEMS)
+@router.post("/preview", responses=PROBLEMS)
+def preview_consent(
+    data: ConsentCreate, request: Request, actor: ConsentRecorder, runtime: RuntimeDep
+) -> ConsentPreview:
+    """What this draft would open, per recipient, source and category; nothing is recorded."""
+    now = runtime.clock.now()
+    # The same rules as recording, so a preview never promises what recording would refuse.
+    service.check_draft(data, catalog=runtime.catalog, actor=actor, now=now)
+    draft = ConsentRead(
+        **data.model_dump(),
+        id="draft",
+        status=ConsentStatus.ACTIVE,
+        recorded_by=service.staff_ref(actor),
+        recorded_at=now,
+    )
+    on = max(local_day(now), data.valid_from)
+    sources = [
+        SourceScope(a.config.name, a.config.department, tuple(a.config.categories))
+        for a in runtime.adapters.values()
+    ]
+    lines = preview(draft, sources, runtime.catalog.special_categories, on)
+    log_read(
+        runtime=runtime,
+        request=request,
+        actor=actor,
+        action=Action.CONSENT_PREVIEW,
+        citizen=data.citizen,
+        consents=[],
+        detail={"purpose": data.purpose},
+    )
+    return ConsentPreview(evaluated_on=on, opens=lines)
+
+
+@router.post("/search", responses=PROBLEMS)
 def search_consents(
     query: ConsentSearch,
     request: Request,
-    actor: ConsentReader,
+    actor: ConsentLister,
     runtime: RuntimeDep,
     session: SessionDep,
 ) -> ConsentList:
-    """The citizen's consents that involve your department (the citizen travels in the body)."""
+    """A citizen's consents (the citizen travels in the body): those that involve your
+    department, or, with a citizen's own token, their own and no one else's."""
+    if actor.citizen is not None and actor.citizen != query.citizen:
+        raise ProblemError(403, "not_your_consents", "A citizen may list only their own consents")
     today = local_day(runtime.clock.now())
-    rows = service.consents_of_citizen(
-        session=session, protector=runtime.protector, citizen=query.citizen
-    )
+    rows = [
+        row
+        for row in service.consents_of_citizen(
+            session=session, protector=runtime.protector, citizen=query.citizen
+        )
+        if service.may_handle(actor, row, runtime.protector)
+        and row.status != ConsentStatus.SUPERSEDED
+    ]
+    usage = service.usage_of(session=session, rows=rows)
     consents = [
-        service.to_read_model(row, runtime.protector, today)
+        service.to_read_model(row, runtime.protector, today, usage.get((row.id, row.version)))
         for row in rows
-        if service.is_party(actor, row)
     ]
     if query.status is not None:
         consents = [c for c in consents if c.status is query.status]
-    record_access(
-        engine=runtime.engine,
-        protector=runtime.protector,
-        context=audit_context(request, actor),
-        event=AccessEvent(
-            action=Action.CONSENT_SEARCH,
-            outcome=Outcome.SUCCESS,
-            citizen=query.citizen,
-            consents=[ConsentRef(id=c.id, version=c.version) for c in consents],
-        ),
-        now=runtime.clock.now(),
+    log_read(
+        runtime=runtime,
+        request=request,
+        actor=actor,
+        action=Action.CONSENT_SEARCH,
+        citizen=query.citizen,
+        consents=[ConsentRef(id=c.id, version=c.version) for c in consents],
     )
     return ConsentList(consents=consents)
 
 
-@router.get("/{consent_id}", responses=_PROBLEMS)
+@router.get("/{consent_id}", responses=PROBLEMS)
 def read_consent(
     consent_id: str,
     request: Request,
     actor: ConsentReader,
     runtime: RuntimeDep,
     session: SessionDep,
-) -> ConsentRead:
-    row = _visible_row(session, actor, consent_id)
-    consent = service.to_read_model(row, runtime.protector, local_day(runtime.clock.now()))
-    record_access(
-        engine=runtime.engine,
-        protector=runtime.protector,
-        context=audit_context(request, actor),
-        event=AccessEvent(
-            action=Action.CONSENT_READ,
-            outcome=Outcome.SUCCESS,
-            citizen=consent.citizen,
-            target=consent.id,
-            consents=[_ref(row)],
-        ),
-        now=runtime.clock.now(),
+) -> ConsentDetail:
+    """The newest version, every earlier version, and every lifecycle event."""
+    handled_row(session, runtime, actor, consent_id)
+    today = local_day(runtime.clock.now())
+    rows = service.all_versions(session=session, consent_id=consent_id)
+    usage = service.usage_of(session=session, rows=rows)
+    versions = [
+        service.to_read_model(row, runtime.protector, today, usage.get((row.id, row.version)))
+        for row in rows
+    ]
+    newest = versions[-1]
+    log_read(
+        runtime=runtime,
+        request=request,
+        actor=actor,
+        action=Action.CONSENT_READ,
+        citizen=newest.citizen,
+        target=consent_id,
+        consents=[ConsentRef(id=v.id, version=v.version) for v in versions],
     )
-    return consent
+    return ConsentDetail(
+        **newest.model_dump(),
+        versions=versions,
+        events=service.events_of(session=session, consent_id=consent_id),
+    )
 
 
-@router.post("/{consent_id}/withdraw", responses=_PROBLEMS)
+@router.post("/{consent_id}/versions", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
+def version_consent(
+    consent_id: str,
+    change: ConsentChange,
+    request: Request,
+    actor: ConsentVersioner,
+    runtime: RuntimeDep,
+) -> ConsentRead:
+    """Extend, narrow or correct: a new version that supersedes the current one."""
+    now = runtime.clock.now()
+    with audited_write(runtime.engine) as session:
+        current = handled_row(session, runtime, actor, consent_id)
+        citizen = runtime.protector.decrypt(current.citizen_ciphertext)
+        row = service.new_version(
+            session=session,
+            protector=runtime.protector,
+            catalog=runtime.catalog,
+            actor=actor,
+            current=current,
+            change=change,
+            now=now,
+        )
+        seq = _log_change(
+            session=session,
+            runtime=runtime,
+            request=request,
+            actor=actor,
+            action=Action.CONSENT_VERSION,
+            event="recorded",
+            row=row,
+            citizen=citizen,
+            now=now,
+            reason=change.reason,
+            consents=[service.ref(current), service.ref(row)],
+        )
+        service.add_event(
+            session=session,
+            row=current,
+            event="superseded",
+            by=service.staff_ref(actor),
+            now=now,
+            access_entry=seq,
+            reason=f"superseded by version {row.version}",
+        )
+        return service.to_read_model(row, runtime.protector, local_day(now))
+
+
+@router.post("/{consent_id}/withdraw", responses=PROBLEMS)
 def withdraw_consent(
     consent_id: str,
     body: ConsentWithdraw,
@@ -153,36 +320,54 @@ def withdraw_consent(
     actor: ConsentWithdrawer,
     runtime: RuntimeDep,
 ) -> ConsentRead:
-    """Withdraw a consent; it stops opening data on the very next request, on every instance."""
+    """Withdraw a consent; it stops opening data on the very next request, on every instance.
+    A citizen can withdraw their own consents with their own token."""
     now = runtime.clock.now()
     with audited_write(runtime.engine) as session:
-        row = _visible_row(session, actor, consent_id)
+        row = handled_row(session, runtime, actor, consent_id)
         row = service.withdraw_consent(
             session=session, row=row, actor=actor, reason=body.reason, now=now
         )
-        consent = service.to_read_model(row, runtime.protector, local_day(now))
-        seq = append_entry(
+        citizen = runtime.protector.decrypt(row.citizen_ciphertext)
+        _log_change(
             session=session,
-            protector=runtime.protector,
-            context=audit_context(request, actor),
-            event=AccessEvent(
-                action=Action.CONSENT_WITHDRAW,
-                outcome=Outcome.SUCCESS,
-                citizen=consent.citizen,
-                purpose=consent.purpose,
-                target=row.id,
-                consents=[_ref(row)],
-                detail={"reason": body.reason},
-            ),
-            now=now,
-        )
-        service.add_event(
-            session=session,
-            row=row,
-            event="withdrawn",
+            runtime=runtime,
+            request=request,
             actor=actor,
+            action=Action.CONSENT_WITHDRAW,
+            event="withdrawn",
+            row=row,
+            citizen=citizen,
             now=now,
-            access_entry=seq,
             reason=body.reason,
         )
-        return consent
+        return service.to_read_model(row, runtime.protector, local_day(now))
+
+
+@router.post("/{consent_id}/entered-in-error", responses=PROBLEMS)
+def retract_consent(
+    consent_id: str,
+    body: ConsentWithdraw,
+    request: Request,
+    actor: ConsentRetractor,
+    runtime: RuntimeDep,
+) -> ConsentRead:
+    """Mark a consent recorded by mistake; unlike a withdrawal, it says it never held."""
+    now = runtime.clock.now()
+    with audited_write(runtime.engine) as session:
+        row = handled_row(session, runtime, actor, consent_id)
+        row = service.mark_entered_in_error(session=session, row=row)
+        citizen = runtime.protector.decrypt(row.citizen_ciphertext)
+        _log_change(
+            session=session,
+            runtime=runtime,
+            request=request,
+            actor=actor,
+            action=Action.CONSENT_ENTERED_IN_ERROR,
+            event="entered-in-error",
+            row=row,
+            citizen=citizen,
+            now=now,
+            reason=body.reason,
+        )
+        return service.to_read_model(row, runtime.protector, local_day(now))

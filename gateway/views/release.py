@@ -1,4 +1,5 @@
-"""The last gate before data leaves: only what the decision permitted, only about this citizen."""
+"""The last gate before data leaves: only what the decision permitted, only about this citizen,
+only within the data period a consent allows."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from adapters.protocol import SourceConfig
+from consent.decision import Ruling
 from schemas.fragment import Fragment
 
 
@@ -20,18 +22,21 @@ def release_permitted_fragments(
     *,
     citizen: str,
     source: SourceConfig,
-    permitted_categories: frozenset[str],
+    rulings: dict[str, Ruling],
 ) -> Released:
     """Drop (and count) whatever the source sent beyond what was asked and permitted (rule 1)."""
     released = Released()
     seen: set[str] = set()
     for fragment in fragments:
+        ruling = rulings.get(fragment.category)
         if fragment.citizen != citizen:
             released.dropped["other-citizen"] += 1
         elif fragment.source != source.name or fragment.department != source.department:
             released.dropped["wrong-source"] += 1
-        elif fragment.category not in permitted_categories:
+        elif ruling is None or not ruling.permit:
             released.dropped["category-not-permitted"] += 1
+        elif (reason := ruling.release_reason(fragment.period)) is not None:
+            released.dropped[reason.value] += 1
         elif fragment.id in seen:
             released.dropped["duplicate"] += 1
         else:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from adapters.protocol import Adapter, FetchRequest
 from consent.decision import AccessRequest, Decision, decide, local_day
 from gateway.access_log.service import AccessEvent, AuditContext, record_access
 from gateway.auth.actor import Actor
-from gateway.consents.service import consents_of_citizen, to_read_model
-from gateway.db import read_session
+from gateway.consents.service import consents_of_citizen, record_use, to_read_model
+from gateway.db import read_session, write_session
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
 from gateway.views.fanout import SourceAnswer, ask_sources
@@ -23,12 +25,26 @@ from schemas.consent import ConsentRead, ConsentRef
 from schemas.fragment import Fragment
 from schemas.view import CitizenView, Coverage, CoverageStatus, ViewRequest
 
+logger = logging.getLogger("helhed.views")
+
 
 def _load_consents(runtime: Runtime, citizen: str, now: datetime) -> list[ConsentRead]:
     today = local_day(now)
     with read_session(runtime.engine) as session:
-        rows = consents_of_citizen(session=session, protector=runtime.protector, citizen=citizen)
+        rows = consents_of_citizen(
+            session=session, protector=runtime.protector, citizen=citizen, deciding=True
+        )
         return [to_read_model(row, runtime.protector, today) for row in rows]
+
+
+def _count_use(runtime: Runtime, refs: list[ConsentRef], now: datetime) -> None:
+    """use_count and last_used_at: a convenience for caseworkers and citizens, not evidence
+    (the access log is), so a failure here is logged and does not withhold the view."""
+    try:
+        with write_session(runtime.engine) as session:
+            record_use(session=session, refs=refs, now=now)
+    except SQLAlchemyError as error:
+        logger.warning("could not count consent use: %s", type(error).__name__)
 
 
 def _fetch_plan(
@@ -83,7 +99,7 @@ def _assemble(
                 answer.fragments,
                 citizen=citizen,
                 source=source,
-                permitted_categories=frozenset(permitted),
+                rulings={r.category: r for r in rulings},
             )
             result.fragments.extend(released.fragments)
             per_category.update(f.category for f in released.fragments)
@@ -192,6 +208,8 @@ async def build_citizen_view(
     )
     runtime.metrics.views.labels("success").inc()
     runtime.metrics.log_appends.labels("ok").inc()
+    if consent_refs:
+        await run_in_threadpool(_count_use, runtime, consent_refs, now)
     return CitizenView(
         citizen=request.citizen,
         purpose=request.purpose,
