@@ -13,21 +13,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.access_log.service import AccessEvent, AccessLogUnavailable, record_access
 from gateway.deps import audit_context
-from gateway.problems import ProblemError, problem_response
+from gateway.problems import ProblemError, domain_code, field_errors, problem_response
 from gateway.runtime import Runtime
 from schemas.access import Outcome
 
 logger = logging.getLogger("helhed.errors")
-
-# Validation error types that carry a domain meaning of their own and become the problem's code.
-_DOMAIN_CODES = {
-    "invalid_cpr",
-    "invalid_validity",
-    "given_by_name_required",
-    "invalid_evidence_hash",
-    "duplicate_value",
-    "empty_list",
-}
 
 
 def _unavailable(request: Request) -> JSONResponse:
@@ -67,18 +57,6 @@ async def _log_refusal(
     return True
 
 
-def _field_errors(error: RequestValidationError) -> list[dict[str, str]]:
-    # No input values: they may be a CPR, and the caller already has them.
-    return [
-        {
-            "location": ".".join(str(part) for part in item["loc"]),
-            "code": item["type"],
-            "message": item["msg"],
-        }
-        for item in error.errors()
-    ]
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, error: ProblemError) -> JSONResponse:
@@ -98,12 +76,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = _field_errors(error)
-        types = [item["code"] for item in errors]
-        if "json_invalid" in types:
+        errors = field_errors(list(error.errors()))
+        if any(item["code"] == "json_invalid" for item in errors):
             status, code, detail = 400, "malformed_json", "The request body is not valid JSON"
         else:
-            code = next((t for t in types if t in _DOMAIN_CODES), "invalid_request")
+            code = domain_code(errors)
             status, detail = 422, "; ".join(f"{e['location']}: {e['message']}" for e in errors)
         if not await _log_refusal(request, code):
             return _unavailable(request)

@@ -22,6 +22,36 @@ _TITLES = {
 }
 
 
+# Validation error types that carry a domain meaning of their own and become the problem's code.
+DOMAIN_CODES = frozenset(
+    {
+        "invalid_cpr",
+        "invalid_validity",
+        "invalid_data_period",
+        "given_by_name_required",
+        "invalid_evidence_hash",
+        "duplicate_value",
+        "empty_list",
+    }
+)
+
+
+def field_errors(errors: list[Any]) -> list[dict[str, str]]:
+    """Each invalid field: where, which code, what. Never the input value (it may be a CPR)."""
+    return [
+        {
+            "location": ".".join(str(part) for part in item["loc"]),
+            "code": item["type"],
+            "message": item["msg"],
+        }
+        for item in errors
+    ]
+
+
+def domain_code(errors: list[dict[str, str]]) -> str:
+    return next((e["code"] for e in errors if e["code"] in DOMAIN_CODES), "invalid_request")
+
+
 class ProblemError(Exception):
     """Raise to answer with a problem document; refused attempts on audited routes are logged."""
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
+
+from gateway.db_types import UTCDateTime
 
 
 class JobLeaseRow(SQLModel, table=True):
@@ -13,4 +15,4 @@ class JobLeaseRow(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=200)
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

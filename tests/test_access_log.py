@@ -167,6 +167,17 @@ def test_the_dpo_filters_and_pages_and_each_read_is_logged(
     assert all(e["actor"]["department"] == "jobcenter" for e in second["entries"])
     reads = gateway.audit_entries(action="audit.query", actor="dpo-none")
     assert any(e["detail"].get("filters", {}).get("department") == "jobcenter" for e in reads)
+    # Times without an offset are Danish time; with one, as given.
+    for since in ("2000-01-01T00:00:00", "2000-01-01T00:00:00+00:00"):
+        page = gateway.http.get(
+            "/v1/audit/entries", params={"since": since, "limit": "1"}, headers=dpo
+        )
+        assert page.status_code == 200
+        assert len(page.json()["entries"]) == 1
+    future = gateway.http.get(
+        "/v1/audit/entries", params={"since": "2999-01-01T00:00:00"}, headers=dpo
+    )
+    assert future.json()["entries"] == []
     bad = gateway.http.get("/v1/audit/entries", params={"cursor": "x"}, headers=dpo)
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid_cursor")
 

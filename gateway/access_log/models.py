@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Text
+from sqlalchemy import BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
+
+from gateway.db_types import UTCDateTime
 
 GENESIS_HASH = "0" * 64
 
@@ -19,7 +21,7 @@ class AccessEntryRow(SQLModel, table=True):
     )
 
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     action: str = Field(max_length=40)
     outcome: str = Field(max_length=16)
     actor_subject: str | None = Field(default=None, max_length=200)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from consent.decision import COPENHAGEN
 from gateway.access_log import service
 from gateway.db import read_session
 from gateway.deps import AuditReader, AuditVerifier, RuntimeDep, SessionDep, audit_context
@@ -21,6 +22,13 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}}
     for code in (401, 403, 422, 503)
 }
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A time given without an offset is Danish time, as the DPO reading the log means it."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=COPENHAGEN)
 
 
 def _cursor(value: str | None) -> int | None:
@@ -52,8 +60,8 @@ def list_entries(
         department=department,
         action=action,
         outcome=outcome.value if outcome else None,
-        since=since,
-        until=until,
+        since=_aware(since),
+        until=_aware(until),
     )
     rows = service.list_entries(session=session, where=where, before=_cursor(cursor), limit=limit)
     entries = [service.to_read_model(row, runtime.protector) for row in rows]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index
+from sqlalchemy import JSON, BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
+
+from gateway.db_types import UTCDateTime
 
 
 class ConsentRow(SQLModel, table=True):
@@ -30,7 +32,7 @@ class ConsentRow(SQLModel, table=True):
     valid_until: date
     evidence: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     recorded_by: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     withdrawal: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     case_ref: str | None = Field(default=None, max_length=100)
     data_period: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
@@ -48,7 +50,7 @@ class ConsentUsageRow(SQLModel, table=True):
     version: int = Field(primary_key=True)
     use_count: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     last_used_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
 
 
@@ -61,7 +63,7 @@ class ConsentEventRow(SQLModel, table=True):
     consent_id: str = Field(max_length=36, index=True)
     version: int
     event: str = Field(max_length=32)
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     by: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     reason: str | None = None
     access_entry: int | None = None

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -19,7 +20,7 @@ from consent.rules import Violation, check_terms
 from gateway.auth.actor import Actor
 from gateway.consents.models import ConsentEventRow, ConsentRow, ConsentUsageRow
 from gateway.cpr_protection import CprProtector
-from gateway.problems import ProblemError
+from gateway.problems import ProblemError, domain_code, field_errors
 from schemas.catalog import Catalog
 from schemas.consent import (
     ConsentChange,
@@ -212,9 +213,19 @@ def new_version(
     if not changed:
         raise ProblemError(422, "nothing_changed", "Name at least one field that changes")
     base = to_read_model(current, protector, local_day(now))
-    merged = ConsentCreate.model_validate(
-        {**base.model_dump(include=set(ConsentCreate.model_fields)), **changed}
-    )
+    try:
+        merged = ConsentCreate.model_validate(
+            {**base.model_dump(include=set(ConsentCreate.model_fields)), **changed}
+        )
+    except ValidationError as error:  # e.g. a new end before the old start
+        errors = field_errors(list(error.errors()))
+        raise ProblemError(
+            422,
+            domain_code(errors),
+            "; ".join(f"{e['location']}: {e['message']}" for e in errors),
+            citizen=base.citizen,
+            extra={"errors": errors},
+        ) from None
     check_draft(merged, catalog=catalog, actor=actor, now=now)
     row = _new_row(
         consent_id=current.id,
