@@ -106,20 +106,35 @@ def local_day(now: datetime, zone: ZoneInfo = COPENHAGEN) -> date:
     return now.astimezone(zone).date()
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A consent that speaks to this requester about this citizen, with its lists as sets."""
+
+    consent: ConsentRead
+    from_departments: frozenset[str]
+    categories: frozenset[str]
+
+
+def _candidates(consents: Iterable[ConsentRead], request: AccessRequest) -> list[_Candidate]:
+    return [
+        _Candidate(c, frozenset(c.from_departments), frozenset(c.categories))
+        for c in consents
+        if c.citizen == request.citizen
+        and request.requester_department in c.to_departments
+        and c.status not in (ConsentStatus.SUPERSEDED, ConsentStatus.ENTERED_IN_ERROR)
+    ]
+
+
 def _assess(
-    consent: ConsentRead, request: AccessRequest, department: str, category: str, today: date
+    candidate: _Candidate, request: AccessRequest, department: str, category: str, today: date
 ) -> Reason | None:
     """What this one consent says about one scope; None when it does not speak to it at all."""
-    if (
-        consent.citizen != request.citizen
-        or request.requester_department not in consent.to_departments
-        or department not in consent.from_departments
-        or consent.status in (ConsentStatus.SUPERSEDED, ConsentStatus.ENTERED_IN_ERROR)
-    ):
+    consent = candidate.consent
+    if department not in candidate.from_departments:
         return None
     if consent.purpose != request.purpose:
         return Reason.PURPOSE_MISMATCH
-    if category not in consent.categories:
+    if category not in candidate.categories:
         if category in request.special_categories:
             return Reason.SPECIAL_CATEGORY_NOT_NAMED
         return Reason.CATEGORY_NOT_COVERED
@@ -143,15 +158,19 @@ def _data_periods(consents: list[ConsentRead]) -> tuple[DataPeriod | None, ...]:
 
 
 def _rule(
-    consents: list[ConsentRead], request: AccessRequest, department: str, category: str, today: date
+    candidates: list[_Candidate],
+    request: AccessRequest,
+    department: str,
+    category: str,
+    today: date,
 ) -> Ruling:
     if department == request.requester_department:
         return Ruling(department, category, permit=True, reason=Reason.OWN_DEPARTMENT)
     by_reason: dict[Reason, list[ConsentRead]] = {}
-    for consent in consents:
-        reason = _assess(consent, request, department, category, today)
+    for candidate in candidates:
+        reason = _assess(candidate, request, department, category, today)
         if reason is not None:
-            by_reason.setdefault(reason, []).append(consent)
+            by_reason.setdefault(reason, []).append(candidate.consent)
     if Reason.CONSENT in by_reason:
         permitting = by_reason[Reason.CONSENT]
         return Ruling(
@@ -176,10 +195,10 @@ def decide(
 ) -> Decision:
     """Rule on every (source department, category) in the request."""
     today = local_day(now, zone)
-    records = list(consents)
+    candidates = _candidates(consents, request)
     return Decision(
         tuple(
-            _rule(records, request, department, category, today)
+            _rule(candidates, request, department, category, today)
             for department, category in sorted(request.scopes)
         )
     )

@@ -276,3 +276,31 @@ def test_the_preview_shows_what_a_draft_opens_and_records_nothing(
         422,
         "unknown_purpose",
     )
+
+
+def test_the_database_keeps_consent_content_and_events_unchangeable(
+    gateway: LiveGateway, twin_of: Callable[[str], str]
+) -> None:
+    from sqlalchemy import text
+
+    consent_id = gateway.post("/v1/consents", consent_body(twin_of("Sara Holm"))).json()["id"]
+    attempts = (
+        f"UPDATE consent SET categories = '[\"health\"]' WHERE id = '{consent_id}'",
+        f"UPDATE consent SET valid_until = '2099-01-01' WHERE id = '{consent_id}'",
+        f"DELETE FROM consent WHERE id = '{consent_id}'",
+        f"UPDATE consent_event SET reason = 'rewritten' WHERE consent_id = '{consent_id}'",
+        f"DELETE FROM consent_event WHERE consent_id = '{consent_id}'",
+    )
+    for statement in attempts:
+        with (
+            pytest.raises(Exception, match=r"immutable|never deleted|append-only"),
+            gateway.runtime.engine.begin() as connection,
+        ):
+            connection.execute(text(statement))
+    # State changes are allowed: that is how withdrawal and expiry are recorded.
+    withdrawn = gateway.post(f"/v1/consents/{consent_id}/withdraw", {"reason": "Asked to"})
+    assert withdrawn.status_code == 200
+    assert _get(gateway, f"/v1/consents/{consent_id}").json()["categories"] == [
+        "case-overview",
+        "benefits",
+    ]

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from consent.decision import AccessRequest, Reason, decide
 from schemas.consent import ConsentRead, ConsentStatus
+from schemas.fragment import Period
 
 DEPARTMENTS = ["children-family", "jobcenter", "adult-social", "health"]
 CATEGORIES = ["case-overview", "interventions", "benefits", "health"]
@@ -125,9 +126,20 @@ dates = st.dates(min_value=TODAY - timedelta(days=400), max_value=TODAY + timede
 
 
 @st.composite
+def data_periods(draw: st.DrawFn) -> dict[str, str] | None:
+    start, end = draw(st.one_of(st.none(), dates)), draw(st.one_of(st.none(), dates))
+    if start is None and end is None:
+        return None
+    if start and end and end < start:
+        start, end = end, start
+    return {k: v.isoformat() for k, v in (("start", start), ("end", end)) if v is not None}
+
+
+@st.composite
 def consents(draw: st.DrawFn) -> ConsentRead:
     start = draw(dates)
     return consent(
+        data_period=draw(data_periods()),
         id=draw(st.sampled_from(["a", "b", "c", "d", "e", "f"])),
         version=draw(st.integers(1, 3)),
         status=draw(st.sampled_from(list(ConsentStatus))),
@@ -207,6 +219,51 @@ def test_the_order_of_the_records_does_not_matter(records, req, rng) -> None:
     shuffled = list(records)
     rng.shuffle(shuffled)
     assert decide(req, records, NOW) == decide(req, shuffled, NOW)
+
+
+fragment_periods = st.builds(
+    lambda a, b: Period(start=min(a, b) if a and b else a, end=max(a, b) if a and b else b),
+    st.one_of(st.none(), dates),
+    st.one_of(st.none(), dates),
+)
+
+
+@settings(max_examples=300)
+@given(record_lists, requests, fragment_periods)
+def test_a_fragment_is_released_only_within_a_permitting_consents_data_period(
+    records, req, period
+) -> None:
+    for ruling in decide(req, records, NOW).rulings:
+        verdict = ruling.release_reason(period)
+        if not ruling.permit:
+            assert verdict is ruling.reason
+            continue
+        if ruling.reason is Reason.OWN_DEPARTMENT:
+            assert verdict is None
+            continue
+        relied = {(r.id, r.version) for r in ruling.consents}
+        limits = [c.data_period for c in records if (c.id, c.version) in relied]
+        undated = period.start is None and period.end is None
+        inside = any(
+            limit is None
+            or (not undated and period.overlaps(Period(start=limit.start, end=limit.end)))
+            for limit in limits
+        )
+        assert (verdict is None) == inside
+        if verdict is not None:
+            assert verdict is Reason.OUTSIDE_DATA_PERIOD
+
+
+def test_data_period_edges() -> None:
+    limited = consent(data_period={"start": "2025-01-01", "end": "2025-12-31"})
+    ruling = decide(request(), [limited], NOW).ruling("jobcenter", "benefits")
+    inside = Period(start=date(2025, 12, 31), end=date(2026, 3, 1))
+    before = Period(start=date(2024, 1, 1), end=date(2024, 12, 31))
+    assert ruling.release_reason(inside) is None, "touching the last day counts"
+    assert ruling.release_reason(before) is Reason.OUTSIDE_DATA_PERIOD
+    assert ruling.release_reason(Period()) is Reason.OUTSIDE_DATA_PERIOD, "undated: not provable"
+    unlimited = decide(request(), [limited, consent(id="c2")], NOW).ruling("jobcenter", "benefits")
+    assert unlimited.release_reason(Period()) is None
 
 
 @settings(max_examples=200)

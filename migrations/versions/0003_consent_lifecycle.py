@@ -8,6 +8,34 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
+# A consent's content never changes (a change is a new version) and its events are kept forever;
+# the database refuses otherwise, so that neither a bug nor a careless script can rewrite them.
+_CONTENT = (
+    "citizen_hash, citizen_ciphertext, given_by, from_departments, to_departments, categories, "
+    "purpose, valid_from, valid_until, evidence, recorded_by, recorded_at, case_ref, "
+    "data_period, legal_basis, notice_version, version_reason"
+)
+_SQLITE_GUARDS = [
+    f"""CREATE TRIGGER consent_content_fixed BEFORE UPDATE OF {_CONTENT} ON consent
+        BEGIN SELECT RAISE(ABORT, 'consent content is immutable: record a new version'); END""",
+    """CREATE TRIGGER consent_no_delete BEFORE DELETE ON consent
+       BEGIN SELECT RAISE(ABORT, 'consents are never deleted'); END""",
+    """CREATE TRIGGER consent_event_no_update BEFORE UPDATE ON consent_event
+       BEGIN SELECT RAISE(ABORT, 'consent_event is append-only'); END""",
+    """CREATE TRIGGER consent_event_no_delete BEFORE DELETE ON consent_event
+       BEGIN SELECT RAISE(ABORT, 'consent_event is append-only'); END""",
+]
+_POSTGRES_GUARDS = [
+    """CREATE FUNCTION helhed_consent_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'consent content is immutable: record a new version'; END $$""",
+    f"""CREATE TRIGGER consent_content_fixed BEFORE UPDATE OF {_CONTENT} ON consent
+        FOR EACH ROW EXECUTE FUNCTION helhed_consent_immutable()""",
+    """CREATE TRIGGER consent_no_delete BEFORE DELETE ON consent
+       FOR EACH ROW EXECUTE FUNCTION helhed_append_only()""",
+    """CREATE TRIGGER consent_event_append_only BEFORE UPDATE OR DELETE ON consent_event
+       FOR EACH ROW EXECUTE FUNCTION helhed_append_only()""",
+]
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -30,9 +58,25 @@ def upgrade() -> None:
         sa.Column("use_count", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
     )
+    guards = _SQLITE_GUARDS if op.get_bind().dialect.name == "sqlite" else _POSTGRES_GUARDS
+    for statement in guards:
+        op.execute(statement)
 
 
 def downgrade() -> None:
+    for trigger, table in (
+        ("consent_content_fixed", "consent"),
+        ("consent_no_delete", "consent"),
+        ("consent_event_no_update", "consent_event"),
+        ("consent_event_no_delete", "consent_event"),
+        ("consent_event_append_only", "consent_event"),
+    ):
+        if op.get_bind().dialect.name == "sqlite":
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        else:
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS helhed_consent_immutable()")
     op.drop_table("consent_usage")
     op.drop_index("ix_consent_status_valid_until", table_name="consent")
     with op.batch_alter_table("consent") as batch:
