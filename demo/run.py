@@ -59,6 +59,8 @@ DEMO_USERS = (
     DemoUser("health", "henrik.lund", "Henrik Lund", "caseworker", "health", "Inger Poulsen"),
     DemoUser("dpo", "dorte.pedersen", "Dorte Pedersen", "dpo", None),
     DemoUser("itops", "ib.thomsen", "Ib Thomsen", "itops", None),
+    # A citizen's own token names the citizen by CPR, as the national login does.
+    DemoUser("citizen", CITIZENS[0].cpr, CITIZENS[0].name, "citizen", None),
 )
 
 
@@ -71,6 +73,13 @@ def try_this(user: DemoUser) -> tuple[str, str]:
         return (
             f"{user.name} ({user.department}) looks at {citizen.name}",
             f"curl -s -X POST $HELHED_URL/v1/views {auth} "
+            f"-H 'Content-Type: application/json' -d {shlex.quote(body)}",
+        )
+    if user.role == "citizen":
+        body = json.dumps({"citizen": user.subject})
+        return (
+            f"{user.name} (citizen) lists her own consents; she may withdraw them herself",
+            f"curl -s -X POST $HELHED_URL/v1/consents/search {auth} "
             f"-H 'Content-Type: application/json' -d {shlex.quote(body)}",
         )
     if user.role == "dpo":
