@@ -18,7 +18,7 @@ from gateway.auth.permissions import (
     Permission,
     permissions_of,
 )
-from gateway.auth.tokens import TokenRejected
+from gateway.auth.tokens import IssuerUnavailable, TokenRejected
 from gateway.db import read_session
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
@@ -64,6 +64,48 @@ def audit_context(request: Request, actor: Actor | None = None) -> AuditContext:
     )
 
 
+def check_permission(runtime: Runtime, actor: Actor, permission: Permission) -> None:
+    """The role table's answer for this actor, for the API and the web pages alike."""
+    if permission not in permissions_of(list(actor.roles)):
+        raise ProblemError(
+            403,
+            "forbidden",
+            f"Your roles ({', '.join(actor.roles) or 'none'}) do not allow this",
+        )
+    if permission in DEPARTMENT_BOUND and (
+        actor.department is None or runtime.catalog.department(actor.department) is None
+    ):
+        raise ProblemError(
+            403, "unknown_department", "The token does not name a department Helhed knows"
+        )
+
+
+def _invalid_token(code: str, message: str) -> ProblemError:
+    return ProblemError(
+        401,
+        code,
+        message,
+        headers={
+            "WWW-Authenticate": f'Bearer realm="helhed", error="invalid_token", '
+            f'error_description="{code}"'
+        },
+    )
+
+
+async def bearer_actor(runtime: Runtime, token: str) -> Actor:
+    try:
+        return await runtime.verifier.authenticate(token, now=int(time.time()))
+    except TokenRejected as rejected:
+        raise _invalid_token(rejected.code, rejected.message) from None
+    except IssuerUnavailable:
+        raise ProblemError(
+            503,
+            "issuer_unavailable",
+            "The token's issuer cannot be reached to check its keys; try again shortly",
+            headers={"Retry-After": "10"},
+        ) from None
+
+
 def authorized(permission: Permission) -> Callable[..., Coroutine[Any, Any, Actor]]:
     """A dependency that authenticates the bearer token and checks the role table."""
 
@@ -81,33 +123,13 @@ def authorized(permission: Permission) -> Callable[..., Coroutine[Any, Any, Acto
                 "Send an access token: Authorization: Bearer <token>",
                 headers={"WWW-Authenticate": 'Bearer realm="helhed"'},
             )
-        try:
-            actor = runtime.verifier.verify(credentials.credentials, now=int(time.time()))
-        except TokenRejected as rejected:
-            raise ProblemError(
-                401,
-                rejected.code,
-                rejected.message,
-                headers={
-                    "WWW-Authenticate": f'Bearer realm="helhed", error="invalid_token", '
-                    f'error_description="{rejected.code}"'
-                },
-            ) from None
+        actor = await bearer_actor(runtime, credentials.credentials)
         request.state.actor = actor
-        if permission not in permissions_of(list(actor.roles)):
-            raise ProblemError(
-                403,
-                "forbidden",
-                f"Your roles ({', '.join(actor.roles) or 'none'}) do not allow this",
-            )
-        if permission in DEPARTMENT_BOUND and (
-            actor.department is None or runtime.catalog.department(actor.department) is None
-        ):
-            raise ProblemError(
-                403, "unknown_department", "The token does not name a department Helhed knows"
-            )
+        check_permission(runtime, actor, permission)
         return actor
 
+    # Declares the route's permission: the role x endpoint test reads it from app.routes.
+    dependency.permission = permission  # type: ignore[attr-defined]
     return dependency
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from schemas.access import ActorRecord
 
@@ -15,6 +15,8 @@ class Actor:
     roles: tuple[str, ...]
     issuer: str
     token_id: str | None
+    # A signed-in citizen's own CPR, from the citizens' login; never logged or shown in repr.
+    cpr: str | None = field(default=None, repr=False)
 
     def record(self, client: str | None) -> ActorRecord:
         return ActorRecord(
