@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic_core import PydanticCustomError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from gateway.access_log.service import AuditContext
 from gateway.auth.actor import Actor
@@ -20,9 +23,13 @@ from gateway.auth.permissions import (
 )
 from gateway.auth.tokens import IssuerUnavailable, TokenRejected
 from gateway.db import read_session
+from gateway.limits import enforce_view_limits
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
+from gateway.web.cookies import session_token
+from gateway.web.sessions import WebSession, load_session
 from schemas.access import ActorRecord
+from schemas.cpr import normalize_cpr
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -133,9 +140,100 @@ def authorized(permission: Permission) -> Callable[..., Coroutine[Any, Any, Acto
     return dependency
 
 
-CitizenViewer = Annotated[Actor, Depends(authorized(Permission.VIEW_CITIZEN))]
+async def _citizen_in_body(request: Request) -> str | None:
+    try:
+        body = await request.json()  # FastAPI has read and cached the body already
+    except ValueError:
+        return None
+    try:
+        return normalize_cpr(body.get("citizen") if isinstance(body, dict) else None)
+    except PydanticCustomError:
+        return None  # the body's validation will refuse it
+
+
+async def _viewer_within_limits(
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(authorized(Permission.VIEW_CITIZEN))],
+) -> Actor:
+    await run_in_threadpool(
+        enforce_view_limits,
+        runtime=runtime,
+        actor=actor,
+        citizen=await _citizen_in_body(request),
+        context=audit_context(request, actor),
+    )
+    return actor
+
+
+CitizenViewer = Annotated[Actor, Depends(_viewer_within_limits)]
 ConsentRecorder = Annotated[Actor, Depends(authorized(Permission.RECORD_CONSENT))]
 ConsentReader = Annotated[Actor, Depends(authorized(Permission.READ_CONSENT))]
 ConsentWithdrawer = Annotated[Actor, Depends(authorized(Permission.WITHDRAW_CONSENT))]
 AuditReader = Annotated[Actor, Depends(authorized(Permission.READ_AUDIT))]
 AuditVerifier = Annotated[Actor, Depends(authorized(Permission.VERIFY_AUDIT))]
+
+
+# --- the web pages: the same role table, with a session cookie instead of a bearer token -----
+
+SIGNED_IN = "signed-in"  # what a page declares when anyone signed in may see it
+
+
+async def current_web_session(request: Request, runtime: Runtime) -> WebSession | None:
+    token = session_token(request, runtime.settings)
+    if not token:
+        return None
+    return await run_in_threadpool(
+        load_session,
+        engine=runtime.engine,
+        protector=runtime.protector,
+        token=token,
+        now=runtime.clock.now(),
+    )
+
+
+async def _check_csrf(request: Request, web: WebSession) -> None:
+    form = await request.form()
+    sent = form.get("csrf")
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), web.csrf.encode()):
+        raise ProblemError(403, "csrf_token_invalid", "The form is stale or not from Helhed")
+
+
+def page_authorized(
+    permission: Permission | None,
+) -> Callable[..., Coroutine[Any, Any, WebSession]]:
+    """A page's dependency: a live session, its CSRF token on every POST, and the role table."""
+
+    async def dependency(request: Request, runtime: RuntimeDep) -> WebSession:
+        request.state.page = True  # errors render as pages, with the same status and logging
+        if permission is not None:
+            request.state.audit_action = AUDITED_ACTION[permission]
+        web = await current_web_session(request, runtime)
+        if web is None:
+            raise ProblemError(401, "not_signed_in", "Sign in to see this page")
+        request.state.actor = web.actor
+        if request.method == "POST":
+            await _check_csrf(request, web)
+        if permission is not None:
+            check_permission(runtime, web.actor, permission)
+        return web
+
+    dependency.permission = permission or SIGNED_IN  # type: ignore[attr-defined]
+    return dependency
+
+
+def mark_page(request: Request) -> None:
+    """Public pages: errors render as pages too."""
+    request.state.page = True
+
+
+SignedInPage = Annotated[WebSession, Depends(page_authorized(None))]
+CitizenViewerPage = Annotated[WebSession, Depends(page_authorized(Permission.VIEW_CITIZEN))]
+ConsentRecorderPage = Annotated[WebSession, Depends(page_authorized(Permission.RECORD_CONSENT))]
+ConsentWithdrawerPage = Annotated[WebSession, Depends(page_authorized(Permission.WITHDRAW_CONSENT))]
+AuditReaderPage = Annotated[WebSession, Depends(page_authorized(Permission.READ_AUDIT))]
+AuditVerifierPage = Annotated[WebSession, Depends(page_authorized(Permission.VERIFY_AUDIT))]
+
+
+def session_token_of(request: Request, runtime: Runtime) -> str | None:
+    return session_token(request, runtime.settings)
