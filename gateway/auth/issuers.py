@@ -95,14 +95,17 @@ class IssuerKeys:
             stale = self._keys is None or now - self._fetched_at > self.config.jwks_cache_seconds
             unknown = kid is not None and self._keys is not None and not _holds(self._keys, kid)
             may_refresh = now - self._last_attempt >= self.config.jwks_refresh_min_seconds
-            if stale or (unknown and may_refresh):
+            if stale:
+                await self._refresh(now)
+            elif unknown and may_refresh:
+                # Only these count against the limit: a rotation right after start still works.
+                self._last_attempt = now
                 await self._refresh(now)
         if self._keys is None:
             raise IssuerUnavailable(f"no keys for {self.config.issuer}")
         return self._keys
 
     async def _refresh(self, now: float) -> None:
-        self._last_attempt = now
         try:
             uri = self.config.jwks_uri or (await self.metadata())["jwks_uri"]
             self.fetches += 1

@@ -47,6 +47,7 @@ def error_page(
     response = page(
         "error.html",
         status=status,
+        http_status=status,
         title=title,
         code=code,
         detail=detail,
