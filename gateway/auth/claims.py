@@ -19,8 +19,10 @@ from schemas.cpr import normalize_cpr
 
 
 def claim(claims: dict[str, Any], name: str | None) -> Any:
-    """The claim as named, else the dotted path into nested objects; None when absent."""
-    if name is None:
+    """The claim as named, else the dotted path into nested objects; None when absent.
+
+    An unset name (None, or "" since TOML has no null) maps nothing."""
+    if not name:
         return None
     if name in claims:
         return claims[name]
