@@ -141,11 +141,11 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(
             error.status_code, "http_error"
         )
-        return problem_response(
+        return _answer(
+            request,
             error.status_code,
             code,
             str(error.detail),
-            instance=getattr(request.state, "request_id", None),
             headers=getattr(error, "headers", None),
         )
 

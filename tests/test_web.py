@@ -4,6 +4,7 @@ a URL."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -197,3 +198,44 @@ def test_a_request_body_over_the_limit_is_refused_with_413(
         )
         assert streamed.status_code == 413
         assert streamed.json()["code"] == "request_too_large"
+
+
+@pytest.mark.parametrize(
+    ("role", "shows"),
+    [
+        ("dpo", "Read the access log"),
+        ("itops", "Sources configured"),
+        ("citizen", "Your consents"),
+    ],
+)
+def test_each_role_has_its_start_page(gateway: LiveGateway, role: str, shows: str) -> None:
+    actor = Actor(
+        subject=f"start-{role}",
+        name=None,
+        department=None,
+        roles=(role,),
+        issuer="urn:helhed:dev-issuer",
+        token_id=None,
+    )
+    browser, _csrf = _browser(gateway, actor)
+    with browser:
+        home = browser.get("/")
+    assert home.status_code == 200
+    assert shows in home.text
+    assert "Look up a citizen" not in home.text
+
+
+def test_a_citizen_token_from_the_cli_carries_the_cpr(gateway: LiveGateway) -> None:
+    from typer.testing import CliRunner
+
+    from gateway.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        ["token", "--subject", "p1", "--role", "citizen", "--cpr", "120391-1234"],
+        env={"HELHED_HOME": str(gateway.settings.home)},
+    )
+    assert result.exit_code == 0, result.output
+    actor = gateway.runtime.verifier.verify(result.output.strip(), now=int(time.time()))
+    assert actor.roles == ("citizen",)
+    assert actor.cpr == "1203911234"
