@@ -260,3 +260,15 @@ def test_a_callback_without_its_state_is_refused_and_logged(oidc_gateway: LiveGa
         e for e in oidc_gateway.audit_entries(outcome="denied") if e["request_id"] == request_id
     ]
     assert [(e["action"], e["reason"]) for e in logged] == [("sign-in", "sign_in_state_mismatch")]
+
+
+def test_a_callback_works_once(oidc_gateway: LiveGateway) -> None:
+    """Replaying the provider's redirect (state and code) signs no one in a second time."""
+    with httpx.Client(base_url=oidc_gateway.base_url, follow_redirects=True, timeout=30) as browser:
+        provider_page = browser.get("/signin/staff")
+        state = browser.cookies["helhed_login"]
+        home = browser.post(str(provider_page.url), data={"user": "jonas.berg"})
+        callback = next(r for r in home.history if r.url.path == "/signin/callback").url
+    replay = httpx.get(str(callback), cookies={"helhed_login": state})
+    assert replay.status_code == 401
+    assert "sign_in_expired" in replay.text

@@ -58,11 +58,11 @@ def start_login(
 def finish_login(*, engine: Engine, state: str, now: datetime) -> LoginAttemptRow | None:
     """The sign-in this state belongs to, used up: a state works once, within ten minutes."""
     with write_session(engine) as session:
-        attempt = session.get(LoginAttemptRow, state)
-        if attempt is None:
+        stored = session.get(LoginAttemptRow, state)
+        if stored is None:
             return None
-        session.delete(attempt)
-        session.expunge(attempt)
+        attempt = LoginAttemptRow.model_validate(stored.model_dump())
+        session.delete(stored)
     created = attempt.created_at
     if created.tzinfo is None:  # SQLite hands back naive datetimes
         created = created.replace(tzinfo=now.tzinfo)
