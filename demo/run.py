@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import shlex
 from dataclasses import dataclass
 from datetime import date
@@ -17,10 +18,13 @@ from rich.table import Table
 
 from consent.decision import local_day
 from demo.citizens import CITIZENS, seed_consents
+from demo.identity import IdentityProvider
+from demo.identity.demo_realms import citizens_realm, staff_realm, trusted_issuers
 from demo.sources import source_configs
 from demo.systems import make_systems
 from gateway.app import create_app
 from gateway.auth.dev_issuer import mint_token
+from gateway.catalog_defaults import DEPARTMENTS
 from gateway.logging_setup import install_cpr_redaction
 from gateway.migrate import upgrade
 from gateway.runtime import build_runtime
@@ -62,6 +66,10 @@ DEMO_USERS = (
     # A citizen's own token names the citizen by CPR, as the national login does.
     DemoUser("citizen", CITIZENS[0].cpr, CITIZENS[0].name, "citizen", None),
 )
+
+
+# Citizens sign in through the citizens' realm, not as staff.
+DEMO_STAFF = tuple(user for user in DEMO_USERS if user.role != "citizen")
 
 
 def try_this(user: DemoUser) -> tuple[str, str]:
@@ -163,6 +171,10 @@ def write_token_file(home: Path, base_url: str, tokens: dict[str, str]) -> Path:
 def print_tour(base_url: str, tokens: dict[str, str], token_file: Path, seeded: int) -> None:
     console.rule("[bold]Helhed demo")
     console.print(f"Gateway:    [bold]{base_url}[/bold]   (API docs: {base_url}/docs)")
+    console.print(
+        f"Web pages:  [bold]{base_url}/[/bold]   sign in as staff or as a citizen through the "
+        "demo's own OpenID Connect provider (pick a user, no password)"
+    )
     console.print(f"Consents:   {seeded} recorded now from the scenarios (0 means: already there)")
     citizens = Table(title="Sample citizens (fictitious)", title_justify="left")
     citizens.add_column("CPR")
@@ -209,18 +221,43 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     await serving
 
 
+async def _start_identity_provider(host: str) -> tuple[IdentityProvider, uvicorn.Server, str]:
+    """The demo's OpenID Connect provider on a port of its own: staff and citizens' realms."""
+    secret = secrets.token_urlsafe(24)
+    provider = IdentityProvider([staff_realm(DEMO_STAFF, secret), citizens_realm(CITIZENS)])
+    # Issuer URLs must be reachable by the browser: a wildcard address is not.
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    server = uvicorn.Server(
+        uvicorn.Config(provider.app, host=reachable, port=0, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            await serving
+        await asyncio.sleep(0.02)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    provider.bind(f"http://{reachable}:{bound}")
+    return provider, server, secret
+
+
 async def _main(host: str, port: int) -> None:
     systems = make_systems()
     for system in systems.values():
         await system.start()
+    provider, provider_server, secret = await _start_identity_provider(host)
     try:
         try:
-            settings = load_settings(None, sources=source_configs(systems))
+            settings = load_settings(
+                None,
+                sources=source_configs(systems),
+                issuers=trusted_issuers(provider, secret, [d.slug for d in DEPARTMENTS]),
+            )
         except ConfigError as error:
             console.print(f"[red]Configuration error[/red]\n{error}")
             return
         await _serve(settings, host, port)
     finally:
+        provider_server.should_exit = True
         for system in systems.values():
             await system.stop()
 

@@ -14,12 +14,18 @@ from gateway.consents.router import router as consents_router
 from gateway.errors import install_error_handlers
 from gateway.jobs import JOBS
 from gateway.logging_setup import install_cpr_redaction
-from gateway.middleware import RequestContextMiddleware
+from gateway.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from gateway.ops.router import router as ops_router
 from gateway.runtime import Runtime
 from gateway.scheduler import JobRunner
 from gateway.signing.router import router as keys_router
 from gateway.views.router import router as views_router
+from gateway.web.pages import router as pages_router
+from gateway.web.signin import router as signin_router
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -42,6 +48,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.jobs = jobs
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=runtime.settings.max_request_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, public_url=runtime.settings.public_url)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     for router in (
@@ -53,4 +61,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         keys_router,
     ):
         app.include_router(router)
+    # The web pages: sign-in and the pages themselves, on the same services and role table.
+    app.include_router(signin_router)
+    app.include_router(pages_router)
     return app

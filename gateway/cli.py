@@ -94,6 +94,7 @@ def token(
     department: Annotated[str | None, typer.Option(help="Department slug")] = None,
     ttl_minutes: Annotated[int | None, typer.Option(help="Lifetime in minutes")] = None,
     config: ConfigOption = None,
+    cpr: Annotated[str | None, typer.Option(help="A citizen's own CPR (role citizen)")] = None,
 ) -> None:
     """Print a token from the development issuer in the data folder."""
     from gateway.auth.dev_issuer import mint_token
@@ -111,6 +112,7 @@ def token(
             name=name,
             department=department,
             ttl_seconds=ttl,
+            extra_claims={"cpr": cpr} if cpr else None,
         )
     )
 

@@ -6,26 +6,53 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.access_log.service import AccessEvent, AccessLogUnavailable, record_access
 from gateway.deps import audit_context
-from gateway.problems import ProblemError, domain_code, field_errors, problem_response
+from gateway.problems import _TITLES, ProblemError, domain_code, field_errors, problem_response
 from gateway.runtime import Runtime
+from gateway.web.render import error_page
 from schemas.access import Outcome
 
 logger = logging.getLogger("helhed.errors")
 
 
-def _unavailable(request: Request) -> JSONResponse:
+def _answer(
+    request: Request,
+    status: int,
+    code: str,
+    detail: str | None = None,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, object] | None = None,
+) -> Response:
+    """A problem document for the API; for a web page, a page with the same status and code."""
+    request_id = getattr(request.state, "request_id", None)
+    if getattr(request.state, "page", False):
+        return error_page(
+            status,
+            code,
+            detail,
+            title=title or _TITLES.get(status, "Error"),
+            request_id=request_id,
+            headers=headers,
+        )
     return problem_response(
+        status, code, detail, title=title, instance=request_id, headers=headers, extra=extra
+    )
+
+
+def _unavailable(request: Request) -> Response:
+    return _answer(
+        request,
         503,
         "access_log_unavailable",
         "The access log cannot be written, so nothing is released. Try again shortly.",
-        instance=request.state.request_id,
         headers={"Retry-After": "5"},
     )
 
@@ -59,23 +86,23 @@ async def _log_refusal(
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
-    async def _problem(request: Request, error: ProblemError) -> JSONResponse:
+    async def _problem(request: Request, error: ProblemError) -> Response:
         if 400 <= error.status < 500 and not await _log_refusal(
             request, error.code, error.citizen, error.purpose
         ):
             return _unavailable(request)
-        return problem_response(
+        return _answer(
+            request,
             error.status,
             error.code,
             error.detail,
             title=error.title,
-            instance=request.state.request_id,
             headers=error.headers,
             extra=error.extra,
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
         errors = field_errors(list(error.errors()))
         if any(item["code"] == "json_invalid" for item in errors):
             status, code, detail = 400, "malformed_json", "The request body is not valid JSON"
@@ -84,27 +111,23 @@ def install_error_handlers(app: FastAPI) -> None:
             status, detail = 422, "; ".join(f"{e['location']}: {e['message']}" for e in errors)
         if not await _log_refusal(request, code):
             return _unavailable(request)
-        return problem_response(
-            status,
-            code,
-            detail,
-            instance=request.state.request_id,
-            extra={"errors": errors},
-        )
+        return _answer(request, status, code, detail, extra={"errors": errors})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return problem_response(
+        code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(
+            error.status_code, "http_error"
+        )
+        return _answer(
+            request,
             error.status_code,
             code,
             str(error.detail),
-            instance=getattr(request.state, "request_id", None),
             headers=getattr(error, "headers", None),
         )
 
     @app.exception_handler(AccessLogUnavailable)
-    async def _log_down(request: Request, _error: AccessLogUnavailable) -> JSONResponse:
+    async def _log_down(request: Request, _error: AccessLogUnavailable) -> Response:
         runtime: Runtime = request.app.state.runtime
         runtime.metrics.log_appends.labels("failed").inc()
         logger.error("access log unavailable (request %s)", request.state.request_id)

@@ -18,6 +18,7 @@ _TITLES = {
     413: "Request too large",
     415: "Unsupported media type",
     422: "Invalid request",
+    429: "Too many requests",
     503: "Service unavailable",
 }
 

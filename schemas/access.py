@@ -24,6 +24,9 @@ class Action(StrEnum):
     CONSENT_RECEIPT = "consent.receipt"
     AUDIT_QUERY = "audit.query"
     AUDIT_VERIFY = "audit.verify"
+    SIGN_IN = "sign-in"  # the web pages' sign-in, refused or done
+    SIGN_OUT = "sign-out"
+    VIEW_BURST = "view.burst"  # one user viewed unusually many distinct citizens: a flag
 
 
 class Outcome(StrEnum):

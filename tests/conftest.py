@@ -16,8 +16,14 @@ from typing import Any
 import pytest
 
 from demo.citizens import CITIZENS
+from demo.identity import IdentityProvider
+from demo.identity.demo_realms import citizens_realm, staff_realm, trusted_issuers
+from demo.identity.in_thread import ProviderInThread
+from demo.run import DEMO_STAFF
 from demo.sources import source_configs
 from demo.systems import SystemsInThread
+from gateway.catalog_defaults import DEPARTMENTS
+from tests.oidc import STAFF_SECRET
 from tests.support import LiveGateway, ThrowawayPostgres, live_gateway
 
 POSTGRES_URL = os.environ.get("HELHED_TEST_POSTGRES_URL", "")
@@ -72,6 +78,38 @@ def gateway(
     """One gateway per backend for the whole run; each test uses citizens of its own."""
     with live_gateway(
         tmp_path_factory.mktemp("home"), new_database(), source_configs(systems.systems)
+    ) as live:
+        yield live
+
+
+def demo_identity_provider() -> IdentityProvider:
+    """The demo's provider: a staff realm and a citizens' realm, as `helhed demo` runs it."""
+    return IdentityProvider([staff_realm(DEMO_STAFF, STAFF_SECRET), citizens_realm(CITIZENS)])
+
+
+@pytest.fixture(scope="session")
+def identity_provider() -> Iterator[IdentityProvider]:
+    with ProviderInThread(demo_identity_provider()) as running:
+        yield running.provider
+
+
+def issuers_of(provider: IdentityProvider) -> list[dict[str, Any]]:
+    return trusted_issuers(provider, STAFF_SECRET, [d.slug for d in DEPARTMENTS])
+
+
+@pytest.fixture(scope="session")
+def oidc_gateway(
+    new_database: Callable[[], str],
+    systems: SystemsInThread,
+    identity_provider: IdentityProvider,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[LiveGateway]:
+    """A gateway that trusts the demo's identity provider (as well as `helhed token`)."""
+    with live_gateway(
+        tmp_path_factory.mktemp("home"),
+        new_database(),
+        source_configs(systems.systems),
+        issuers=issuers_of(identity_provider),
     ) as live:
         yield live
 

@@ -165,6 +165,13 @@ def test_the_demo_serves_the_tour_in_the_readme(tmp_path: Path) -> None:
         ).json()
         assert verify["ok"] is True
         assert verify["entries"] > 7
+        # The web pages sign in through the demo's own OpenID Connect provider.
+        with httpx.Client(base_url=url, follow_redirects=True, timeout=30) as browser:
+            provider_page = browser.get("/signin/staff")
+            assert "Maja Holm" in provider_page.text
+            home = browser.post(str(provider_page.url), data={"user": "maja.holm"})
+            assert home.url.path == "/"
+            assert "Look up a citizen" in home.text
     finally:
         _stop(process)
     # A second start on the same data folder finds its consents and records none twice.

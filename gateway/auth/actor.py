@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from pydantic_core import PydanticCustomError
@@ -19,12 +19,17 @@ class Actor:
     roles: tuple[str, ...]
     issuer: str
     token_id: str | None
+    # A signed-in citizen's own CPR, from the citizens' login; never logged or shown in repr.
+    cpr: str | None = field(default=None, repr=False)
 
     @cached_property
     def citizen(self) -> str | None:
-        """For a citizen's own token: the CPR its subject carries; None for staff."""
+        """For a citizen's own token: their CPR, from the login's CPR claim or, failing that, a
+        subject that is a CPR; None for staff."""
         if "citizen" not in self.roles:
             return None
+        if self.cpr is not None:
+            return self.cpr
         try:
             return normalize_cpr(self.subject)
         except PydanticCustomError:

@@ -16,7 +16,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 
 from gateway.keys import load_or_create
-from gateway.settings import DEFAULT_AUDIENCE, DEV_ISSUER, Settings, TrustedIssuer
+from gateway.settings import DEFAULT_AUDIENCE, DEV_ISSUER, ClaimMapping, Settings, TrustedIssuer
 
 ALGORITHM = "ES256"
 
@@ -45,7 +45,11 @@ def trusted_dev_issuer(settings: Settings) -> TrustedIssuer:
     path = _public_jwks_path(settings)
     path.write_text(json.dumps({"keys": [public]}, indent=2), encoding="utf-8")
     return TrustedIssuer(
-        issuer=DEV_ISSUER, audience=DEFAULT_AUDIENCE, jwks_file=path, algorithms=[ALGORITHM]
+        issuer=DEV_ISSUER,
+        audience=DEFAULT_AUDIENCE,
+        jwks_file=path,
+        algorithms=[ALGORITHM],
+        claims=ClaimMapping(cpr="cpr"),  # `helhed token --role citizen --cpr …`
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from joserfc import jws, jwt
 from joserfc.errors import (
@@ -17,34 +18,62 @@ from joserfc.errors import (
 from joserfc.jwk import KeySet
 
 from gateway.auth.actor import Actor
+from gateway.auth.claims import actor_from_claims
+from gateway.auth.errors import IssuerUnavailable, TokenRejected
+from gateway.auth.issuers import FetchJson, IssuerKeys, fetch_json
 from gateway.settings import TrustedIssuer
 
-
-class TokenRejected(Exception):
-    """Why a token is refused; `code` goes into the problem document and the access log."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+__all__ = ["IssuerUnavailable", "TokenRejected", "TokenVerifier"]
 
 
 @dataclass(frozen=True)
-class _Issuer:
-    config: TrustedIssuer
-    keys: KeySet
-
-
-def _load_keys(config: TrustedIssuer) -> KeySet:
-    assert config.jwks_file is not None  # enforced by TrustedIssuer
-    return KeySet.import_key_set(json.loads(config.jwks_file.read_text(encoding="utf-8")))
+class _Unverified:
+    issuer: IssuerKeys
+    kid: str | None
 
 
 class TokenVerifier:
-    def __init__(self, issuers: list[TrustedIssuer]) -> None:
-        self._issuers = {config.issuer: _Issuer(config, _load_keys(config)) for config in issuers}
+    def __init__(self, issuers: list[TrustedIssuer], fetch: FetchJson = fetch_json) -> None:
+        self.issuers = {config.issuer: IssuerKeys(config, fetch) for config in issuers}
+
+    def by_name(self, name: str) -> IssuerKeys | None:
+        """The issuer the web pages sign in with under /signin/<name>."""
+        return next(
+            (i for i in self.issuers.values() if i.config.name == name and i.config.signs_in_pages),
+            None,
+        )
+
+    async def authenticate(self, token: str, now: int) -> Actor:
+        """The actor an access token stands for; fetches the issuer's keys when it must."""
+        unverified = self._inspect(token)
+        keys = await unverified.issuer.key_set(unverified.kid)
+        claims = self._checked_claims(token, unverified.issuer, keys, now)
+        return actor_from_claims(claims, unverified.issuer.config)
+
+    async def id_token_claims(
+        self, token: str, now: int, *, issuer: IssuerKeys, client_id: str, nonce: str
+    ) -> dict[str, Any]:
+        """An ID token's claims, checked for the pages' client and this sign-in's nonce."""
+        unverified = self._inspect(token)
+        if unverified.issuer is not issuer:
+            raise TokenRejected("unknown_issuer", "The ID token comes from another issuer")
+        keys = await issuer.key_set(unverified.kid)
+        claims = self._checked_claims(token, issuer, keys, now, audience=client_id)
+        if claims.get("nonce") != nonce:
+            raise TokenRejected("invalid_nonce", "The ID token is not for this sign-in")
+        return claims
 
     def verify(self, token: str, now: int) -> Actor:
+        """Like authenticate, with the keys already held (no fetching): for synchronous callers."""
+        unverified = self._inspect(token)
+        keys = unverified.issuer.cached
+        if keys is None:
+            raise IssuerUnavailable(f"no keys cached for {unverified.issuer.config.issuer}")
+        claims = self._checked_claims(token, unverified.issuer, keys, now)
+        return actor_from_claims(claims, unverified.issuer.config)
+
+    def _inspect(self, token: str) -> _Unverified:
+        """Issuer and algorithm from the unverified token, checked before any key is touched."""
         try:
             unverified = jws.extract_compact(token.encode("ascii"))
             claims = json.loads(unverified.payload)
@@ -52,16 +81,30 @@ class TokenVerifier:
             raise TokenRejected("invalid_token", "The token is not a signed JWT") from None
         if not isinstance(claims, dict):
             raise TokenRejected("invalid_token", "The token's payload is not a JSON object")
-        issuer = self._issuers.get(claims.get("iss"))  # type: ignore[arg-type]
+        issuer = self.issuers.get(claims.get("iss"))  # type: ignore[arg-type]
         if issuer is None:
             raise TokenRejected("unknown_issuer", "The token's issuer is not trusted")
-        algorithm = unverified.headers().get("alg")
+        header = unverified.headers()
+        # Allow-listed per issuer: rules out `none` and HS256-with-the-public-key confusion.
+        algorithm = header.get("alg")
         if algorithm not in issuer.config.algorithms:
             raise TokenRejected(
                 "algorithm_not_allowed", f"Algorithm {algorithm!r} is not allowed for this issuer"
             )
+        kid = header.get("kid")
+        return _Unverified(issuer, kid if isinstance(kid, str) else None)
+
+    def _checked_claims(
+        self,
+        token: str,
+        issuer: IssuerKeys,
+        keys: KeySet,
+        now: int,
+        audience: str | None = None,
+    ) -> dict[str, Any]:
+        config = issuer.config
         try:
-            verified = jwt.decode(token, issuer.keys, algorithms=issuer.config.algorithms)
+            verified = jwt.decode(token, keys, algorithms=config.algorithms)
         except BadSignatureError:
             raise TokenRejected("invalid_signature", "The token's signature is invalid") from None
         except InvalidKeyIdError:
@@ -72,9 +115,9 @@ class TokenVerifier:
             raise TokenRejected("invalid_token", f"The token is invalid: {error.error}") from None
         registry = jwt.JWTClaimsRegistry(
             now=now,
-            leeway=issuer.config.leeway_seconds,
-            iss={"essential": True, "value": issuer.config.issuer},
-            aud={"essential": True, "value": issuer.config.audience},
+            leeway=config.leeway_seconds,
+            iss={"essential": True, "value": config.issuer},
+            aud={"essential": True, "value": audience or config.audience},
             sub={"essential": True},
             exp={"essential": True},
             iat={"essential": True},
@@ -92,22 +135,4 @@ class TokenVerifier:
                 "iat": "token_not_yet_valid",
             }.get(error.claim, "invalid_token")
             raise TokenRejected(code, f"The token's {error.claim!r} claim is not valid") from None
-        return _actor(verified.claims, issuer.config.issuer)
-
-
-def _actor(claims: dict[str, object], issuer: str) -> Actor:
-    roles = claims.get("roles", [])
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise TokenRejected("invalid_token", "The roles claim must be a list of strings")
-    name, department, token_id = claims.get("name"), claims.get("department"), claims.get("jti")
-    for value in (name, department, token_id):
-        if value is not None and not isinstance(value, str):
-            raise TokenRejected("invalid_token", "name, department and jti must be strings")
-    return Actor(
-        subject=str(claims["sub"]),
-        name=name,  # type: ignore[arg-type]
-        department=department,  # type: ignore[arg-type]
-        roles=tuple(roles),
-        issuer=issuer,
-        token_id=token_id,  # type: ignore[arg-type]
-    )
+        return verified.claims

@@ -1,0 +1,59 @@
+"""Jinja2 pages: autoescaped, no scripts, one stylesheet from our own origin (the CSP allows
+nothing else)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from gateway.auth.permissions import permissions_of
+from gateway.web.sessions import WebSession
+from schemas.cpr import mask_cpr
+
+_ENV = Environment(
+    loader=PackageLoader("gateway.web", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+)
+_ENV.filters["masked"] = lambda cpr: mask_cpr(cpr) if cpr else ""
+
+
+def page(
+    template: str, *, web: WebSession | None = None, status: int = 200, **context: Any
+) -> HTMLResponse:
+    granted = {p.value for p in permissions_of(list(web.actor.roles))} if web else set()
+    html = _ENV.get_template(template).render(
+        web=web,
+        actor=web.actor if web else None,
+        csrf=web.csrf if web else "",
+        can=granted,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def error_page(
+    status: int,
+    code: str,
+    detail: str | None,
+    *,
+    title: str,
+    request_id: str | None,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """What a page shows instead of a problem document: same status, same code."""
+    response = page(
+        "error.html",
+        status=status,
+        http_status=status,
+        title=title,
+        code=code,
+        detail=detail,
+        request_id=request_id,
+    )
+    for name, value in (headers or {}).items():
+        if name.lower() != "www-authenticate":  # a browser would pop up a password dialog
+            response.headers[name] = value
+    return response
