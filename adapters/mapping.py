@@ -18,7 +18,8 @@ Source, department and the fragment id's prefix come from configuration, never f
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -140,6 +141,22 @@ class FragmentMapping(BaseModel):
             except (ValueError, TypeError) as error:
                 result.rejected.append(Rejection(index, str(error)))
         return result
+
+
+def to_plain(value: Any) -> Any:
+    """A database row or a SOAP answer as JSON would have it, so one mapping language fits all:
+    dates and times become ISO 8601 strings, decimals numbers, nested objects dicts and lists."""
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes):
+        return None  # binary columns (scanned documents) have no place in a fragment
+    return value
 
 
 def _describe(error: ValidationError) -> str:
