@@ -152,9 +152,7 @@ class ClientCredentials:
                         str(self._options.token_url), grant_type="client_credentials"
                     )
                 except Exception as error:  # authlib raises OAuthError, httpx2 its own
-                    raise SourceUnavailable(
-                        "auth_failed", f"no token from the token endpoint ({type(error).__name__})"
-                    ) from None
+                    raise _token_failure(error) from None
         return {"Authorization": f"Bearer {token['access_token']}"}
 
     def rejected(self) -> None:
@@ -164,6 +162,18 @@ class ClientCredentials:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()  # type: ignore[attr-defined]
+
+
+def _token_failure(error: Exception) -> SourceUnavailable:
+    import httpx2  # noqa: PLC0415 (authlib's HTTP client, loaded with it)
+
+    if isinstance(error, httpx2.TimeoutException):
+        return SourceUnavailable("timeout", "the token endpoint did not answer in time")
+    if isinstance(error, httpx2.TransportError):  # the token endpoint is down, not our key
+        return SourceUnavailable("unreachable", type(error).__name__, retryable=True)
+    return SourceUnavailable(
+        "auth_failed", f"the token endpoint refused us ({type(error).__name__})"
+    )
 
 
 def authenticator(

@@ -137,7 +137,7 @@ class FragmentMapping(BaseModel):
                     self.to_fragment(record, source=source, department=department)
                 )
             except ValidationError as error:
-                result.rejected.append(Rejection(index, _describe(error)))
+                result.rejected.append(Rejection(index, describe_validation_error(error)))
             except (ValueError, TypeError) as error:
                 result.rejected.append(Rejection(index, str(error)))
         return result
@@ -159,7 +159,7 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def _describe(error: ValidationError) -> str:
+def describe_validation_error(error: ValidationError) -> str:
     # Field names and error types only: the input values may hold a CPR.
     return "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['type']}" for e in error.errors()

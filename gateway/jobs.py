@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from gateway.scheduler import ScheduledJob
+from datetime import timedelta
 
-JOBS: list[ScheduledJob] = []
+from gateway.scheduler import ScheduledJob
+from gateway.sources.imports import run_drop_imports
+
+JOBS: list[ScheduledJob] = [
+    # csv_drop: a new export is in service within minutes of arriving.
+    ScheduledJob(
+        "csv-drop-import", every=timedelta(minutes=2), run=run_drop_imports, run_at_start=True
+    ),
+]
