@@ -80,6 +80,9 @@ class SoapXmlOptions(BaseModel):
         default=True, description="A look-up, safe to repeat; false for anything that writes"
     )
     max_response_bytes: int = Field(default=5_000_000, gt=0)
+    health_url: HttpUrl | None = Field(
+        default=None, description="GET for health checks; default: the service's address"
+    )
     auth: AuthOptions = Field(default_factory=NoAuth)
     tls: TlsOptions = Field(default_factory=TlsOptions)
     mapping: FragmentMapping
@@ -229,6 +232,8 @@ class SoapXmlAdapter:
                 "unsafe_xml", "the answer declares a DTD or entities; refused unread"
             ) from None
         except (zeep.exceptions.XMLSyntaxError, ForbiddenFetch, ValueError):
+            if status != 200:  # an error page from the server or a proxy, not a SOAP fault
+                raise status_failure(status) from None
             raise SourceUnavailable("invalid_xml", "the answer is not well-formed XML") from None
         fault = document.find("soap-env:Body/soap-env:Fault", namespaces=service.namespaces)
         if fault is not None or status != 200:
@@ -254,7 +259,8 @@ class SoapXmlAdapter:
         try:
             service = await self._loaded()
             async with self._client().get(
-                service.address, timeout=aiohttp.ClientTimeout(total=5)
+                str(self.options.health_url or service.address),
+                timeout=aiohttp.ClientTimeout(total=5),
             ) as response:
                 latency = (time.perf_counter() - started) * 1000
                 # A SOAP endpoint may refuse a GET (405, 500): it answered, so it is up.

@@ -307,7 +307,7 @@ def _where(system: DepartmentSystem) -> dict[str, Any]:
             },
         }
     if system.department == "adult-social":
-        return {"wsdl": f"{url}{SensumDialect.path}?wsdl"}
+        return {"wsdl": f"{url}{SensumDialect.path}?wsdl", "health_url": f"{url}/health"}
     return {"url": url}
 
 
