@@ -18,6 +18,7 @@ from gateway.ops.router import router as ops_router
 from gateway.runtime import Runtime
 from gateway.scheduler import JobRunner
 from gateway.signing.router import router as keys_router
+from gateway.sources.router import router as sources_router
 from gateway.views.router import router as views_router
 
 
@@ -45,4 +46,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     install_error_handlers(app)
     for router in (ops_router, views_router, consents_router, audit_router, keys_router):
         app.include_router(router)
+    app.include_router(sources_router)
     return app

@@ -15,8 +15,8 @@ from gateway.cpr_protection import CprProtector
 from gateway.db import make_engine
 from gateway.ops.metrics import Metrics
 from gateway.settings import Settings
-from gateway.sources.imports import attach_drop_store
 from gateway.signing.keys import SigningKeys
+from gateway.sources.imports import attach_drop_store
 from schemas.catalog import Catalog
 
 

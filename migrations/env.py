@@ -8,7 +8,7 @@ from sqlmodel import SQLModel
 
 import gateway.access_log.models
 import gateway.consents.models
-import gateway.scheduler_models  # noqa: F401 - registers the tables on SQLModel.metadata
+import gateway.scheduler_models
 import gateway.sources.models  # noqa: F401
 
 config = context.config

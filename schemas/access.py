@@ -19,6 +19,8 @@ class Action(StrEnum):
     CONSENT_WITHDRAW = "consent.withdraw"
     AUDIT_QUERY = "audit.query"
     AUDIT_VERIFY = "audit.verify"
+    SOURCES_READ = "sources.read"
+    SOURCE_CHECK = "source.check"  # IT operations tried a source, maybe with a real citizen
 
 
 class Outcome(StrEnum):

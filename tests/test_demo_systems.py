@@ -12,9 +12,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from adapters.protocol import FetchRequest, FetchResult, SourceConfig, SourceUnavailable
 from adapters.csv_drop import CsvDropAdapter
-from adapters.protocol import Adapter
+from adapters.protocol import Adapter, FetchRequest, FetchResult, SourceConfig, SourceUnavailable
 from adapters.registry import build_adapters
 from consent.rules import check_terms
 from demo import citizens as people

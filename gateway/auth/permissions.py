@@ -21,6 +21,8 @@ class Permission(StrEnum):
     WITHDRAW_CONSENT = "withdraw-consent"
     READ_AUDIT = "read-audit"
     VERIFY_AUDIT = "verify-audit"
+    READ_SOURCES = "read-sources"
+    CHECK_SOURCE = "check-source"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -34,7 +36,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     # The DPO reviews the log and never sees case data.
     Role.DPO: frozenset({Permission.READ_AUDIT, Permission.VERIFY_AUDIT}),
-    Role.ITOPS: frozenset(),
+    # IT operations run the sources; a check with a citizen is logged like any access.
+    Role.ITOPS: frozenset({Permission.READ_SOURCES, Permission.CHECK_SOURCE}),
     Role.CITIZEN: frozenset(),
 }
 
@@ -56,6 +59,8 @@ AUDITED_ACTION: dict[Permission, Action] = {
     Permission.WITHDRAW_CONSENT: Action.CONSENT_WITHDRAW,
     Permission.READ_AUDIT: Action.AUDIT_QUERY,
     Permission.VERIFY_AUDIT: Action.AUDIT_VERIFY,
+    Permission.READ_SOURCES: Action.SOURCES_READ,
+    Permission.CHECK_SOURCE: Action.SOURCE_CHECK,
 }
 
 
