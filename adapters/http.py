@@ -211,6 +211,10 @@ async def read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes:
 
 
 def status_failure(status: int) -> SourceUnavailable:
+    if status in (401, 403):
+        return SourceUnavailable(
+            "auth_failed", f"HTTP {status}: the source refused our credentials"
+        )
     # 502-504 and 429 are the proxy or the system being briefly unable: worth one more try.
     transient = status in (429, 502, 503, 504)
     return SourceUnavailable("http_status", f"HTTP {status}", retryable=transient)
