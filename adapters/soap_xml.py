@@ -13,13 +13,16 @@
 
 zeep reads the WSDL and builds and reads the messages; the data call itself goes through
 aiohttp like every HTTP kind. XML is parsed safely: a DTD is refused outright (so no entity
-expansion, no XML bomb, no external entity), and while the WSDL loads, nothing is fetched from
-outside the WSDL's own origin (or, for a file, its own folder).
+expansion, no XML bomb, no external entity), and nothing is fetched but the WSDL itself: zeep
+refuses every import or include in it (`forbid_external`), and the loader underneath would
+refuse anything outside the WSDL's own origin (or, for a file, its folder) all the same. A WSDL
+that imports its schemas must be saved as one self-contained file.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -156,9 +159,9 @@ class SoapXmlAdapter:
             if self._service is None:
                 try:
                     self._service = await asyncio.to_thread(_Service, self.options)
-                except ForbiddenFetch as forbidden:
+                except (ForbiddenFetch, zeep.exceptions.ExternalReferenceForbidden) as forbidden:
                     raise SourceUnavailable(
-                        "wsdl_invalid", f"the WSDL refers outside its origin: {forbidden}"
+                        "wsdl_invalid", f"the WSDL refers to another document: {forbidden}"
                     ) from None
                 except (zeep.exceptions.Error, ValueError, KeyError, OSError) as error:
                     raise SourceUnavailable(
@@ -225,6 +228,10 @@ class SoapXmlAdapter:
         raise SourceUnavailable("auth_failed", "the source refused our credentials (HTTP 401)")
 
     def _read(self, service: _Service, raw: bytes, status: int) -> FetchResult:
+        if declares_dtd(raw):
+            raise SourceUnavailable(
+                "unsafe_xml", "the answer declares a DTD (entities); refused unread"
+            )
         try:
             document = parse_xml(raw, service.transport, settings=SAFE_XML)
         except (zeep.exceptions.DTDForbidden, zeep.exceptions.EntitiesForbidden):
@@ -274,6 +281,19 @@ class SoapXmlAdapter:
         if self._session is not None:
             await self._session.close()
         await self._auth.aclose()
+
+
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+
+
+def declares_dtd(raw: bytes) -> bool:
+    """A DOCTYPE in the prolog, before the root element: where entities and bombs live. Checked
+    before any parser sees the bytes (lxml would report a bomb as a mere syntax error)."""
+    doctype = raw.find(b"<!DOCTYPE")
+    if doctype < 0:
+        return False
+    root = _ROOT_START.search(raw)
+    return root is None or doctype < root.start()
 
 
 def _render(template: Any, values: dict[str, str]) -> Any:
