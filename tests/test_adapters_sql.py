@@ -55,7 +55,7 @@ def fetch(config: dict[str, Any], citizen: str, seconds: float = 5) -> Any:
 
 def _count(eoj: EojDatabase, table: str) -> int:
     with sqlite3.connect(eoj.path) as connection:
-        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
 def test_one_query_per_permitted_category_mapped_to_fragments(
@@ -149,7 +149,7 @@ def test_an_unreachable_database_is_unavailable_and_unhealthy(config: dict[str, 
 
 
 @pytest.fixture
-def postgres_eoj(throwaway_postgres: ThrowawayPostgres) -> Iterator[str]:
+def postgres_eoj(throwaway_postgres: ThrowawayPostgres) -> str:
     if not POSTGRES_URL:
         pytest.skip("HELHED_TEST_POSTGRES_URL is not set")
     url = throwaway_postgres.new_database()
@@ -166,7 +166,7 @@ def postgres_eoj(throwaway_postgres: ThrowawayPostgres) -> Iterator[str]:
             {"a": INGER_POULSEN.cpr, "b": FREJA_ANDERSEN.cpr},
         )
     engine.dispose()
-    yield url
+    return url
 
 
 def _postgres_config(url: str, query: str) -> dict[str, Any]:
