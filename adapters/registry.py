@@ -51,7 +51,9 @@ class _Installed(dict[str, AdapterKind]):
 
 def _field_errors(error: ValidationError) -> str:
     return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(options)'}: {e['msg']}" for e in error.errors()
+        f"{'.'.join(str(p) for p in e['loc']) or '(options)'}: "
+        f"{e['msg'].removeprefix('Value error, ')}"
+        for e in error.errors()
     )
 
 

@@ -6,10 +6,12 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
 
 from adapters.protocol import FetchRequest, FetchResult, SourceConfig, SourceUnavailable
 from adapters.registry import SourceConfigError, build_adapters
@@ -17,6 +19,7 @@ from adapters.sql import SqlAdapter
 from demo.citizens import FREJA_ANDERSEN, INGER_POULSEN
 from demo.sources import source_configs
 from demo.systems.nexus import EojDatabase
+from gateway.cli import app as cli
 from gateway.settings import normalize_database_url
 from tests.conftest import POSTGRES_URL
 from tests.support import ThrowawayPostgres
@@ -149,10 +152,11 @@ def test_an_unreachable_database_is_unavailable_and_unhealthy(config: dict[str, 
 
 
 @pytest.fixture
-def postgres_eoj(throwaway_postgres: ThrowawayPostgres) -> str:
+def postgres_eoj(request: pytest.FixtureRequest) -> str:
     if not POSTGRES_URL:
         pytest.skip("HELHED_TEST_POSTGRES_URL is not set")
-    url = throwaway_postgres.new_database()
+    databases: ThrowawayPostgres = request.getfixturevalue("throwaway_postgres")
+    url = databases.new_database()
     engine = create_engine(normalize_database_url(url))
     with engine.begin() as connection:
         connection.execute(
@@ -209,3 +213,21 @@ def test_postgresql_reads_binds_refuses_writes_and_times_out(postgres_eoj: str) 
     assert time.monotonic() - started < 3
     assert isinstance(slow, SourceUnavailable)
     assert slow.code == "timeout"
+
+
+def test_a_bad_source_stops_the_gateway_naming_file_source_and_field(tmp_path: Path) -> None:
+    config = tmp_path / "helhed.toml"
+    config.write_text(
+        '[[sources]]\nname = "health-eoj"\nkind = "sql"\ndepartment = "health"\n'
+        'categories = ["health"]\nurl = "sqlite:////srv/eoj.sqlite"\n'
+        '[sources.queries]\nhealth = "SELECT * FROM diagnose"\n'
+        '[sources.mapping.fields]\nid = "id"\ncitizen = "cpr"\ncategory = "c"\n'
+        'kind = "k"\ntitle = "t"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli, ["serve", "--config", str(config)], env={"HELHED_HOME": str(tmp_path)}
+    )
+    assert result.exit_code == 2
+    message = " ".join(result.output.split())
+    assert f"{config}: source 'health-eoj': queries: health: the query must use" in message
