@@ -21,7 +21,7 @@ import asyncio
 import base64
 import ssl
 from pathlib import Path
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator
@@ -187,6 +187,19 @@ def authenticator(
     if isinstance(options, ClientCredentialsAuth):
         return ClientCredentials(options, tls)
     return StaticHeaders({})
+
+
+def fill_in(template: Any, values: dict[str, str]) -> Any:
+    """Fill {citizen}/{categories} into strings, recursively; nothing else is interpreted."""
+    if isinstance(template, str):
+        for key, value in values.items():
+            template = template.replace("{" + key + "}", value)
+        return template
+    if isinstance(template, dict):
+        return {k: fill_in(v, values) for k, v in template.items()}
+    if isinstance(template, list):
+        return [fill_in(v, values) for v in template]
+    return template
 
 
 def client_session(tls: TlsOptions) -> aiohttp.ClientSession:

@@ -34,6 +34,7 @@ from adapters.http import (
     TlsOptions,
     authenticator,
     client_session,
+    fill_in,
     read_limited,
     status_failure,
 )
@@ -123,19 +124,6 @@ class RestJsonOptions(BaseModel):
         return self
 
 
-def _render(template: Any, values: dict[str, str]) -> Any:
-    """Fill {citizen}/{categories} into strings, recursively; nothing else is interpreted."""
-    if isinstance(template, str):
-        for key, value in values.items():
-            template = template.replace("{" + key + "}", value)
-        return template
-    if isinstance(template, dict):
-        return {k: _render(v, values) for k, v in template.items()}
-    if isinstance(template, list):
-        return [_render(v, values) for v in template]
-    return template
-
-
 class RestJsonAdapter:
     protocol_version: ClassVar[int] = PROTOCOL_VERSION
 
@@ -193,16 +181,16 @@ class RestJsonAdapter:
 
     async def _ask(self, values: dict[str, str], page: Any, seconds: float) -> Any:
         options = self.options
-        url = self._base + _render(options.path, {k: quote(v) for k, v in values.items()})
-        body = _render(options.json_body, values) if options.json_body else None
-        query = _render(options.query, values)
+        url = self._base + fill_in(options.path, {k: quote(v) for k, v in values.items()})
+        body = fill_in(options.json_body, values) if options.json_body else None
+        query = fill_in(options.query, values)
         if page is not None and options.paging is not None:
             if options.paging.send_in == "query":
                 query = {**query, options.paging.param: str(page)}
             else:
                 body = {**(body or {}), options.paging.param: page}
         for attempt in (1, 2):  # a second time only after a 401 with a cached token
-            headers = {**_render(options.headers, values), **(await self._auth.headers())}
+            headers = {**fill_in(options.headers, values), **(await self._auth.headers())}
             try:
                 async with self._client().request(
                     options.method,

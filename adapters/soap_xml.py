@@ -44,6 +44,7 @@ from adapters.http import (
     TlsOptions,
     authenticator,
     client_session,
+    fill_in,
     read_limited,
     status_failure,
 )
@@ -177,7 +178,7 @@ class SoapXmlAdapter:
         return self._session
 
     def _envelope(self, service: _Service, citizen: str, categories: str) -> bytes:
-        arguments = _render(self.options.arguments, {"citizen": citizen, "categories": categories})
+        arguments = fill_in(self.options.arguments, {"citizen": citizen, "categories": categories})
         try:
             envelope = service.client.create_message(
                 service.proxy, self.options.operation, **arguments
@@ -294,15 +295,3 @@ def declares_dtd(raw: bytes) -> bool:
         return False
     root = _ROOT_START.search(raw)
     return root is None or doctype < root.start()
-
-
-def _render(template: Any, values: dict[str, str]) -> Any:
-    if isinstance(template, str):
-        for key, value in values.items():
-            template = template.replace("{" + key + "}", value)
-        return template
-    if isinstance(template, dict):
-        return {k: _render(v, values) for k, v in template.items()}
-    if isinstance(template, list):
-        return [_render(v, values) for v in template]
-    return template
