@@ -18,7 +18,8 @@ Source, department and the fragment id's prefix come from configuration, never f
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -136,13 +137,29 @@ class FragmentMapping(BaseModel):
                     self.to_fragment(record, source=source, department=department)
                 )
             except ValidationError as error:
-                result.rejected.append(Rejection(index, _describe(error)))
+                result.rejected.append(Rejection(index, describe_validation_error(error)))
             except (ValueError, TypeError) as error:
                 result.rejected.append(Rejection(index, str(error)))
         return result
 
 
-def _describe(error: ValidationError) -> str:
+def to_plain(value: Any) -> Any:
+    """A database row or a SOAP answer as JSON would have it, so one mapping language fits all:
+    dates and times become ISO 8601 strings, decimals numbers, nested objects dicts and lists."""
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes):
+        return None  # binary columns (scanned documents) have no place in a fragment
+    return value
+
+
+def describe_validation_error(error: ValidationError) -> str:
     # Field names and error types only: the input values may hold a CPR.
     return "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['type']}" for e in error.errors()

@@ -8,10 +8,12 @@ Adapters meet `Adapter` structurally: nothing to inherit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from adapters.policy import ResiliencePolicy
 from schemas.fragment import Fragment
 from schemas.slugs import Slug
 
@@ -33,6 +35,10 @@ class SourceConfig(BaseModel):
     timeout: float | None = Field(
         default=None, gt=0, description="Seconds; capped by what is left of the view's deadline"
     )
+    resilience: ResiliencePolicy = Field(
+        default_factory=ResiliencePolicy,
+        description="Retries, circuit breaker and concurrency limit, the same for every kind",
+    )
 
     @property
     def options(self) -> dict[str, Any]:
@@ -48,7 +54,10 @@ class FetchRequest:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A record the source sent that could not become a valid Fragment."""
+    """A record the source sent that could not become a valid Fragment.
+
+    `record` counts from 0 in the answer; a file-based kind gives the file's line number.
+    """
 
     record: int
     problem: str
@@ -58,15 +67,22 @@ class Rejection:
 class FetchResult:
     fragments: list[Fragment] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    # When the data was true: set by kinds that serve a copy (a nightly export), None when live.
+    as_of: datetime | None = None
 
 
 class SourceUnavailable(Exception):
-    """The source could not answer usefully. `code` is machine-readable; no citizen data in it."""
+    """The source could not answer usefully. `code` is machine-readable; no citizen data in it.
 
-    def __init__(self, code: str, message: str) -> None:
+    `retryable` marks a failure that may pass on another attempt (connection refused, 503):
+    the shared resilience layer retries only those, and only for idempotent reads.
+    """
+
+    def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.retryable = retryable
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,9 @@ class Health:
 
 @runtime_checkable
 class Adapter(Protocol):
+    """What the gateway calls. An adapter may also say `idempotent = True` (reads that are
+    safe to repeat); the resilience layer retries only such adapters."""
+
     config: SourceConfig
 
     async def fetch(self, request: FetchRequest) -> FetchResult:

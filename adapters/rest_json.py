@@ -1,18 +1,19 @@
 """`rest_json`: a department system behind an HTTP API that answers JSON.
 
-    [[sources]]
-    name = "jobcenter-momentum"
-    kind = "rest_json"
-    department = "jobcenter"
-    categories = ["case-overview", "benefits"]
-    base_url = "http://127.0.0.1:8102"
-    method = "POST"
-    path = "/api/v2/engagements/search"
-    json_body = { personNumber = "{citizen}" }   # or: headers = { X-CPR = "{citizen}" }
-    [sources.mapping]  ...                        # see adapters.mapping
-
-Data calls go through aiohttp: under concurrent fan-out it holds its latency where httpx does
-not (encode/httpx#3215; the measurement is in the walking-skeleton issue).
+[[sources]]
+name = "jobcenter-momentum"
+kind = "rest_json"
+department = "jobcenter"
+categories = ["case-overview", "benefits"]
+base_url = "http://127.0.0.1:8102"
+method = "POST"
+path = "/api/v2/engagements/search"
+json_body = { personNumber = "{citizen}" }   # or: headers = { X-CPR = "{citizen}" }
+[sources.auth]  ...                           # see adapters.http: none, api_key, basic,
+[sources.tls]   ...                           # oauth2_client_credentials; mutual TLS
+[sources.paging]                              # optional: cursor or page number
+style = "cursor"  next = "meta.nextCursor"  param = "cursor"  send_in = "body"
+[sources.mapping]  ...                        # see adapters.mapping
 """
 
 from __future__ import annotations
@@ -23,17 +24,55 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+import jmespath
+from jmespath.exceptions import JMESPathError
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from adapters.http import (
+    AuthOptions,
+    NoAuth,
+    TlsOptions,
+    authenticator,
+    client_session,
+    fill_in,
+    read_limited,
+    status_failure,
+)
 from adapters.mapping import FragmentMapping
 from adapters.protocol import (
     PROTOCOL_VERSION,
     FetchRequest,
     FetchResult,
     Health,
+    Rejection,
     SourceConfig,
     SourceUnavailable,
 )
+
+
+class Paging(BaseModel):
+    """`page`: ask page start, start+1, … until one comes back empty. `cursor`: send the token
+    that `next` (JMESPath on the answer) finds, until it finds none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    style: Literal["page", "cursor"]
+    param: str = Field(description="The query parameter or json_body key that carries it")
+    send_in: Literal["query", "body"] = "query"
+    start: int = Field(default=1, description="The first page's number (style page)")
+    next: str | None = Field(default=None, description="JMESPath to the next cursor")
+    max_pages: int = Field(default=20, ge=1, le=1000, description="A guard against endless paging")
+
+    @model_validator(mode="after")
+    def _cursor_needs_next(self) -> Paging:
+        if self.style == "cursor":
+            if not self.next:
+                raise ValueError("next: a cursor style needs the JMESPath to the next cursor")
+            try:
+                jmespath.compile(self.next)
+            except JMESPathError as error:
+                raise ValueError(f"next: invalid JMESPath: {error}") from None
+        return self
 
 
 class RestJsonOptions(BaseModel):
@@ -55,7 +94,22 @@ class RestJsonOptions(BaseModel):
         description="Only for a legacy API that cannot take the CPR any other way: URLs end up "
         "in proxy and server logs (rule 5)",
     )
+    idempotent: bool | None = Field(
+        default=None,
+        description="Safe to repeat, so retried on transient failures; default: GET only. "
+        "Set true for a POST that only searches",
+    )
+    auth: AuthOptions = Field(default_factory=NoAuth)
+    tls: TlsOptions = Field(default_factory=TlsOptions)
+    paging: Paging | None = None
     mapping: FragmentMapping
+
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, path: str) -> str:
+        if "://" in path:
+            raise ValueError("a path, not a URL: the host comes from base_url")
+        return path
 
     @model_validator(mode="after")
     def _citizen_stays_out_of_urls(self) -> RestJsonOptions:
@@ -65,33 +119,9 @@ class RestJsonOptions(BaseModel):
                 "path/query: {citizen} would put the CPR in a URL, where logs keep it; send it in "
                 "json_body or headers (or set allow_citizen_in_url for a system that cannot)"
             )
+        if self.paging and self.paging.send_in == "body" and self.method != "POST":
+            raise ValueError("paging.send_in: body needs method POST")
         return self
-
-
-def _render(template: Any, values: dict[str, str]) -> Any:
-    """Fill {citizen}/{categories} into strings, recursively; nothing else is interpreted."""
-    if isinstance(template, str):
-        for key, value in values.items():
-            template = template.replace("{" + key + "}", value)
-        return template
-    if isinstance(template, dict):
-        return {k: _render(v, values) for k, v in template.items()}
-    if isinstance(template, list):
-        return [_render(v, values) for v in template]
-    return template
-
-
-async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes:
-    """The whole body, however many pieces it arrives in, but never more than `limit` bytes."""
-    declared = response.content_length
-    if declared is not None and declared > limit:
-        raise SourceUnavailable("too_large", f"response larger than {limit} bytes")
-    body = bytearray()
-    async for chunk in response.content.iter_chunked(65536):
-        body += chunk
-        if len(body) > limit:
-            raise SourceUnavailable("too_large", f"response larger than {limit} bytes")
-    return bytes(body)
 
 
 class RestJsonAdapter:
@@ -100,16 +130,23 @@ class RestJsonAdapter:
     def __init__(self, config: SourceConfig) -> None:
         self.config = config
         self.options = RestJsonOptions.model_validate(config.options)
+        self.idempotent = (
+            self.options.method == "GET"
+            if self.options.idempotent is None
+            else self.options.idempotent
+        )
         self._base = str(self.options.base_url).rstrip("/")
+        self._auth = authenticator(self.options.auth, self.options.tls)
+        self._next = (
+            jmespath.compile(self.options.paging.next)
+            if self.options.paging and self.options.paging.next
+            else None
+        )
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
-        # Created on first use, inside the event loop that will use it.
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
-                raise_for_status=False,
-            )
+            self._session = client_session(self.options.tls)
         return self._session
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
@@ -117,45 +154,88 @@ class RestJsonAdapter:
             "citizen": request.citizen,
             "categories": ",".join(sorted(request.categories)),
         }
-        url = self._base + _render(self.options.path, {k: quote(v) for k, v in values.items()})
-        body = _render(self.options.json_body, values) if self.options.json_body else None
-        try:
-            async with self._client().request(
-                self.options.method,
-                url,
-                json=body,
-                params=_render(self.options.query, values) or None,
-                headers=_render(self.options.headers, values),
-                timeout=aiohttp.ClientTimeout(total=request.timeout),
-            ) as response:
-                if response.status == 404 and self.options.not_found_means_empty:
-                    return FetchResult()
-                if response.status >= 400:
-                    raise SourceUnavailable("http_status", f"HTTP {response.status}")
-                raw = await _read_limited(response, self.options.max_response_bytes)
-        except TimeoutError:
-            raise SourceUnavailable("timeout", "no answer within the deadline") from None
-        except aiohttp.ClientError as error:
-            raise SourceUnavailable("unreachable", type(error).__name__) from None
-        try:
-            document = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise SourceUnavailable("invalid_json", "the response is not valid JSON") from None
-        return self.options.mapping.map_document(
-            document, source=self.config.name, department=self.config.department
-        )
+        deadline = time.monotonic() + request.timeout
+        paging = self.options.paging
+        result = FetchResult()
+        page: Any = paging.start if paging and paging.style == "page" else None
+        for _ in range(paging.max_pages if paging else 1):
+            document = await self._ask(values, page, deadline - time.monotonic())
+            if document is None:  # 404 for an unknown citizen
+                break
+            mapped = self.options.mapping.map_document(
+                document, source=self.config.name, department=self.config.department
+            )
+            offset = len(result.fragments) + len(result.rejected)
+            result.fragments.extend(mapped.fragments)
+            result.rejected.extend(Rejection(offset + r.record, r.problem) for r in mapped.rejected)
+            if paging is None or not (mapped.fragments or mapped.rejected):
+                break
+            if paging.style == "page":
+                page += 1
+            else:
+                assert self._next is not None
+                page = self._next.search(document)
+                if page in (None, ""):
+                    break
+        return result
+
+    async def _ask(self, values: dict[str, str], page: Any, seconds: float) -> Any:
+        options = self.options
+        url = self._base + fill_in(options.path, {k: quote(v) for k, v in values.items()})
+        body = fill_in(options.json_body, values) if options.json_body else None
+        query = fill_in(options.query, values)
+        if page is not None and options.paging is not None:
+            if options.paging.send_in == "query":
+                query = {**query, options.paging.param: str(page)}
+            else:
+                body = {**(body or {}), options.paging.param: page}
+        for attempt in (1, 2):  # a second time only after a 401 with a cached token
+            headers = {**fill_in(options.headers, values), **(await self._auth.headers())}
+            try:
+                async with self._client().request(
+                    options.method,
+                    url,
+                    json=body,
+                    params=query or None,
+                    headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=max(seconds, 0.001)),
+                ) as response:
+                    if response.status == 401 and attempt == 1:
+                        self._auth.rejected()
+                        continue
+                    if response.status == 404 and options.not_found_means_empty:
+                        return None
+                    if response.status >= 400:
+                        raise status_failure(response.status)
+                    raw = await read_limited(response, options.max_response_bytes)
+            except TimeoutError:
+                raise SourceUnavailable("timeout", "no answer within the deadline") from None
+            except aiohttp.ClientError as error:
+                raise SourceUnavailable(
+                    "unreachable", type(error).__name__, retryable=True
+                ) from None
+            try:
+                return json.loads(raw)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                raise SourceUnavailable("invalid_json", "the response is not valid JSON") from None
+        raise SourceUnavailable("auth_failed", "the source refused our credentials (HTTP 401)")
 
     async def check_health(self) -> Health:
         started = time.perf_counter()
         try:
             async with self._client().get(
-                self._base + self.options.health_path, timeout=aiohttp.ClientTimeout(total=5)
+                self._base + self.options.health_path,
+                headers=await self._auth.headers(),
+                timeout=aiohttp.ClientTimeout(total=5),
             ) as response:
                 latency = (time.perf_counter() - started) * 1000
                 return Health(response.status < 500, f"HTTP {response.status}", latency)
+        except SourceUnavailable as failure:
+            return Health(False, failure.message)
         except (TimeoutError, aiohttp.ClientError) as error:
             return Health(False, type(error).__name__)
 
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
+        await self._auth.aclose()

@@ -97,8 +97,9 @@ def try_this(user: DemoUser) -> tuple[str, str]:
             f"curl -s $HELHED_URL/v1/audit/verify {auth}",
         )
     return (
-        f"{user.name} (IT operations) checks readiness; no citizen data or log for this role",
-        "curl -s $HELHED_URL/ready",
+        f"{user.name} (IT operations) sees every source's health, then checks the SOAP one",
+        f"curl -s $HELHED_URL/v1/sources {auth}; "
+        f"curl -s -X POST $HELHED_URL/v1/sources/adult-social-sensum/check {auth}",
     )
 
 

@@ -1,9 +1,11 @@
-"""The `rest_json` source configuration for each simulated system: its request and its mapping.
+"""The source configuration for each simulated system: how it is reached, and its mapping.
 
-Each mapping translates the system's own codes into our vocabulary: categories, fragment kinds,
-statuses, and `attributes.help_type` on every intervention, so the gateway can spot the same kind
-of help given by two departments (help types: personal-support, family-support, housing,
-treatment, education, employment, care).
+Four kinds, as in a real municipality: the jobcenter over REST with OAuth2 client credentials,
+adult social services over SOAP, health through a read-only SQL query per category, and
+children & family from a nightly CSV export. Each mapping translates the system's own codes
+into our vocabulary: categories, fragment kinds, statuses, and `attributes.help_type` on every
+intervention, so the gateway can spot the same kind of help given by two departments (help
+types: personal-support, family-support, housing, treatment, education, employment, care).
 """
 
 from __future__ import annotations
@@ -12,18 +14,23 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from demo.records.nexus import LEGAL_BASIS_URL
-from demo.systems import SimulatedSystem
-from demo.systems.dubu import CPR_HEADER, DubuDialect
-from demo.systems.momentum import MomentumDialect
-from demo.systems.nexus import NexusDialect
-from demo.systems.sensum import SensumDialect
+from demo.systems import DepartmentSystem
+from demo.systems.dubu import FILE_DATE_FORMAT, FILE_PATTERN
+from demo.systems.momentum import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, MomentumDialect
+from demo.systems.sensum import OPERATION, SensumDialect
+from demo.systems.server import TOKEN_PATH
 
 SOURCE_NAMES = {
     "children-family": "children-family-dubu",
     "jobcenter": "jobcenter-momentum",
     "adult-social": "adult-social-sensum",
     "health": "health-nexus",
+}
+SOURCE_KINDS = {
+    "children-family": "csv_drop",
+    "jobcenter": "rest_json",
+    "adult-social": "soap_xml",
+    "health": "sql",
 }
 
 _DUBU_MAPPING: dict[str, Any] = {
@@ -38,15 +45,15 @@ _DUBU_MAPPING: dict[str, Any] = {
         "status": "status",
         "period.start": "startdato",
         "period.end": "slutdato",
-        "responsible.name": "sagsbehandler.navn",
-        "responsible.phone": "sagsbehandler.telefon",
+        "responsible.name": "sagsbehandler",
+        "responsible.phone": "sagsbehandler_tlf",
         "legal_basis": "lovhjemmel",
         "summary": "bemaerkning",
         "updated_at": "sidst_aendret",
         "attributes.case_number": "sagsnummer",
         "attributes.kle": "kle",
         "attributes.provider": "leverandoer",
-        "attributes.rate": "takst",
+        "attributes.rate": "to_number(takst)",
         "attributes.rate_unit": "takstenhed",
         "attributes.unit": "afdeling",
         # Only a measure (foranstaltning) is help given; the JMESPath yields null for other rows.
@@ -137,7 +144,7 @@ _MOMENTUM_MAPPING: dict[str, Any] = {
 }
 
 _SENSUM_MAPPING: dict[str, Any] = {
-    "records": "@",
+    "records": "Indsats",
     "fields": {
         "id": "IndsatsId",
         "citizen": "CPR",
@@ -188,24 +195,24 @@ _SENSUM_MAPPING: dict[str, Any] = {
 }
 
 _NEXUS_MAPPING: dict[str, Any] = {
-    "records": "entries[].resource",
+    "records": "@",
     "fields": {
-        "id": "id",
-        "citizen": "subject.identifier.value",
-        "category": "category.coding[0].code",
-        "kind": "resourceType",
-        "title": "code.text",
+        "id": "element_id",
+        "citizen": "cpr",
+        "category": "kategori",
+        "kind": "ressourcetype",
+        "title": "tekst",
         "status": "status",
-        "period.start": "period.start",
-        "period.end": "period.end",
-        "responsible.name": "performer.display",
-        "responsible.phone": "performer.telecom[?system=='phone'].value | [0]",
-        "legal_basis": f"extension[?url=='{LEGAL_BASIS_URL}'].valueString | [0]",
-        "summary": "note[0].text",
-        "updated_at": "meta.lastUpdated",
-        "attributes.provider": "organization.display",
-        "attributes.service": "serviceType.display",
-        "attributes.help_type": "serviceType.code",  # only services and procedures have one
+        "period.start": "start_dato",
+        "period.end": "slut_dato",
+        "responsible.name": "udfoerer",
+        "responsible.phone": "udfoerer_tlf",
+        "legal_basis": "lovgrundlag",
+        "summary": "notat",
+        "updated_at": "sidst_opdateret",
+        "attributes.provider": "organisation",
+        "attributes.service": "ydelse",
+        "attributes.help_type": "ydelseskode",  # only services and procedures have one
     },
     "value_maps": {
         "category": {
@@ -239,14 +246,21 @@ _NEXUS_MAPPING: dict[str, Any] = {
     },
 }
 
+_EOJ_QUERY = (
+    "SELECT b.cpr, e.* FROM journal_element e JOIN borger b ON b.borger_id = e.borger_id "
+    "WHERE b.cpr = :citizen AND e.kategori = '{}' ORDER BY e.start_dato"
+)
+
 
 # How each system is asked, next to what it can deliver.
 _REQUESTS: dict[str, dict[str, Any]] = {
     "children-family": {
         "categories": ["case-overview", "interventions", "benefits", "plans-goals", "assessments"],
-        "method": DubuDialect.method,
-        "path": DubuDialect.path,
-        "headers": {CPR_HEADER: "{citizen}", "Accept": "application/json"},
+        "pattern": FILE_PATTERN,
+        "filename_date_format": FILE_DATE_FORMAT,
+        "delimiter": ";",
+        "encoding": "utf-8-sig",
+        "max_age_hours": 36,  # a nightly export, with a night's grace
         "mapping": _DUBU_MAPPING,
     },
     "jobcenter": {
@@ -254,27 +268,51 @@ _REQUESTS: dict[str, dict[str, Any]] = {
         "method": MomentumDialect.method,
         "path": MomentumDialect.path,
         "json_body": {"personNumber": "{citizen}"},
+        "idempotent": True,  # a POST that only searches
+        "health_path": "/health",
         "mapping": _MOMENTUM_MAPPING,
     },
     "adult-social": {
         "categories": ["case-overview", "interventions", "plans-goals", "assessments"],
-        "method": SensumDialect.method,
-        "path": SensumDialect.path,
-        "json_body": {"CPR": "{citizen}"},
+        "operation": OPERATION,
+        "arguments": {"CPR": "{citizen}"},
         "mapping": _SENSUM_MAPPING,
     },
     "health": {
         "categories": ["case-overview", "interventions", "plans-goals", "health"],
-        "method": NexusDialect.method,
-        "path": NexusDialect.path,
-        "json_body": {"patient": {"identifier": "{citizen}"}},
+        "queries": {
+            "case-overview": _EOJ_QUERY.format("forloeb"),
+            "interventions": _EOJ_QUERY.format("omsorg"),
+            "plans-goals": _EOJ_QUERY.format("plan"),
+            "health": _EOJ_QUERY.format("helbred"),
+        },
         "mapping": _NEXUS_MAPPING,
     },
 }
 
 
-def source_configs(systems: Mapping[str, SimulatedSystem]) -> list[dict[str, Any]]:
-    """One `rest_json` source configuration per system; the systems must have been started."""
+def _where(system: DepartmentSystem) -> dict[str, Any]:
+    """The options that point at a running system: its URL, file or folder."""
+    url = system.base_url
+    if system.department == "children-family":
+        return {"folder": url}
+    if system.department == "jobcenter":
+        return {
+            "base_url": url,
+            "auth": {
+                "type": "oauth2_client_credentials",
+                "token_url": url + TOKEN_PATH,
+                "client_id": OAUTH_CLIENT_ID,
+                "client_secret": OAUTH_CLIENT_SECRET,
+            },
+        }
+    if system.department == "adult-social":
+        return {"wsdl": f"{url}{SensumDialect.path}?wsdl", "health_url": f"{url}/health"}
+    return {"url": url}
+
+
+def source_configs(systems: Mapping[str, DepartmentSystem]) -> list[dict[str, Any]]:
+    """One source configuration per system; the systems must have been started."""
     configs: list[dict[str, Any]] = []
     for system in systems.values():
         if not system.base_url:
@@ -282,10 +320,9 @@ def source_configs(systems: Mapping[str, SimulatedSystem]) -> list[dict[str, Any
         configs.append(
             {
                 "name": SOURCE_NAMES[system.department],
-                "kind": "rest_json",
+                "kind": SOURCE_KINDS[system.department],
                 "department": system.department,
-                "base_url": system.base_url,
-                "health_path": "/health",
+                **_where(system),
                 # A copy: a caller that adjusts its configuration must not change the next one's.
                 **copy.deepcopy(_REQUESTS[system.department]),
             }

@@ -23,6 +23,7 @@ from gateway.ops.router import router as ops_router
 from gateway.runtime import Runtime
 from gateway.scheduler import JobRunner
 from gateway.signing.router import router as keys_router
+from gateway.sources.router import router as sources_router
 from gateway.views.router import router as views_router
 from gateway.web.pages import router as pages_router
 from gateway.web.signin import router as signin_router
@@ -64,4 +65,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     # The web pages: sign-in and the pages themselves, on the same services and role table.
     app.include_router(signin_router)
     app.include_router(pages_router)
+    app.include_router(sources_router)
     return app

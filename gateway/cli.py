@@ -21,6 +21,8 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 audit_app = typer.Typer(help="The access log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+sources_app = typer.Typer(help="The department systems.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
 
 console = Console()
 errors = Console(stderr=True)
@@ -163,3 +165,47 @@ def audit_verify(config: ConfigOption = None) -> None:
         f"({report.entries} entries stored)"
     )
     raise typer.Exit(1)
+
+
+@sources_app.command("check")
+def sources_check(
+    name: Annotated[str | None, typer.Argument(help="One source; default: every source")] = None,
+    citizen: Annotated[
+        str | None,
+        typer.Option(help="Also fetch this citizen's records (CPR); the access log records it"),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Connect, run the mapping on real records, print the fragments and every problem."""
+    import asyncio
+
+    from adapters.registry import SourceConfigError
+    from gateway.migrate import upgrade
+    from gateway.runtime import build_runtime
+    from gateway.sources.cli_check import run_checks
+    from schemas.cpr import normalize_cpr
+
+    settings = _settings(config)
+    if citizen is not None:
+        try:
+            citizen = normalize_cpr(citizen)
+        except ValueError:
+            errors.print("--citizen: a CPR number is ten digits, DDMMYYSSSS or DDMMYY-SSSS")
+            raise typer.Exit(2) from None
+    try:
+        runtime = build_runtime(settings)
+    except SourceConfigError as error:
+        origin = config or "environment"
+        errors.print(
+            f"[red]Configuration error[/red]\n{escape(f'{origin}: {error}')}", highlight=False
+        )
+        raise typer.Exit(2) from None
+    if name is not None and name not in runtime.adapters:
+        errors.print(f"No source is named {name!r} (known: {', '.join(runtime.adapters)})")
+        raise typer.Exit(2)
+    upgrade(runtime.engine)  # a check with a citizen writes an access-log entry
+    try:
+        problems = asyncio.run(run_checks(runtime, name, citizen, console))
+    finally:
+        runtime.engine.dispose()
+    raise typer.Exit(1 if problems else 0)

@@ -265,3 +265,7 @@ AuditVerifierPage = Annotated[WebSession, Depends(page_authorized(Permission.VER
 
 def session_token_of(request: Request, runtime: Runtime) -> str | None:
     return session_token(request, runtime.settings)
+
+
+SourceReader = Annotated[Actor, Depends(authorized(Permission.READ_SOURCES))]
+SourceChecker = Annotated[Actor, Depends(authorized(Permission.CHECK_SOURCE))]

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from gateway.consents.jobs import EXPIRE_CONSENTS
 from gateway.scheduler import ScheduledJob
+from gateway.sources.imports import run_drop_imports
 
-JOBS: list[ScheduledJob] = [EXPIRE_CONSENTS]
+JOBS: list[ScheduledJob] = [
+    EXPIRE_CONSENTS,
+    # csv_drop: a new export is in service within minutes of arriving.
+    ScheduledJob(
+        "csv-drop-import", every=timedelta(minutes=2), run=run_drop_imports, run_at_start=True
+    ),
+]

@@ -16,6 +16,7 @@ from gateway.db import make_engine
 from gateway.ops.metrics import Metrics
 from gateway.settings import Settings
 from gateway.signing.keys import SigningKeys
+from gateway.sources.imports import attach_drop_store
 from schemas.catalog import Catalog
 
 
@@ -38,7 +39,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     issuers = list(settings.issuers)
     if settings.dev_issuer:
         issuers.append(trusted_dev_issuer(settings))
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=make_engine(settings.sqlalchemy_url),
         protector=CprProtector.from_keys_dir(settings.keys_dir),
@@ -48,3 +49,5 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         catalog=settings.catalog,
         signing_keys=SigningKeys(settings.keys_dir),
     )
+    attach_drop_store(runtime)  # csv_drop sources keep their imports in our database
+    return runtime

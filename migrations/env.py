@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import gateway.access_log.models
 import gateway.consents.models
 import gateway.scheduler_models
+import gateway.sources.models
 import gateway.web.models  # noqa: F401 - registers the tables on SQLModel.metadata
 
 config = context.config

@@ -27,6 +27,8 @@ class Action(StrEnum):
     SIGN_IN = "sign-in"  # the web pages' sign-in, refused or done
     SIGN_OUT = "sign-out"
     VIEW_BURST = "view.burst"  # one user viewed unusually many distinct citizens: a flag
+    SOURCES_READ = "sources.read"
+    SOURCE_CHECK = "source.check"  # IT operations tried a source, maybe with a real citizen
 
 
 class Outcome(StrEnum):

@@ -40,6 +40,10 @@ class Coverage(BaseModel):
     )
     fragments: int = 0
     problem: str | None = Field(default=None, description="Why the source is unavailable")
+    as_of: datetime | None = Field(
+        default=None,
+        description="For a source served from a copy (a nightly export): when the copy was made",
+    )
 
 
 class DepartmentFragments(BaseModel):

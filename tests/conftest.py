@@ -148,13 +148,17 @@ def fresh_cpr() -> str:
 
 
 @pytest.fixture
-def twin_of(systems: SystemsInThread) -> Callable[[str], str]:
-    """twin_of("Sara Holm") -> a new CPR holding a copy of Sara's records in every system."""
+def twin_of(systems: SystemsInThread, request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """twin_of("Sara Holm") -> a new CPR holding a copy of Sara's records in every system.
+
+    The CSV export gets the twin in a fresh export, which a running gateway imports at once."""
 
     def make(name: str) -> str:
         cpr = fresh_cpr()
         for system in systems.systems.values():
             system.add_twin(SAMPLE[name], cpr)
+        if "gateway" in request.fixturenames:
+            request.getfixturevalue("gateway").import_drops()
         return cpr
 
     return make

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -88,7 +89,12 @@ class LiveGateway:
         port = self._server.servers[0].sockets[0].getsockname()[1]
         self.base_url = f"http://127.0.0.1:{port}"
         self.http = httpx.Client(base_url=self.base_url, timeout=30)
+        self.import_drops()  # csv_drop sources serve from their first import: have it done
         return self
+
+    def import_drops(self) -> None:
+        """Run the csv_drop import job now, as the scheduler would, and wait for it."""
+        asyncio.run(self.app.state.jobs.run_once("csv-drop-import"))
 
     def stop(self) -> None:
         if self.http is not None:

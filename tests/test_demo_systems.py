@@ -12,17 +12,20 @@ from typing import Any
 import aiohttp
 import pytest
 
-from adapters.protocol import FetchRequest, FetchResult, SourceConfig, SourceUnavailable
-from adapters.rest_json import RestJsonAdapter
+from adapters.csv_drop import CsvDropAdapter
+from adapters.protocol import Adapter, FetchRequest, FetchResult, SourceConfig, SourceUnavailable
+from adapters.registry import build_adapters
 from consent.rules import check_terms
 from demo import citizens as people
 from demo.citizens import CITIZENS, SEED_CONSENTS, SampleCitizen, seed_consents
 from demo.sources import SOURCE_NAMES, source_configs
 from demo.systems import Behaviour, SimulatedSystem, SystemsInThread, make_systems
+from demo.systems.server import TOKEN_PATH
 from schemas.catalog import Catalog, Category, Department, Purpose
 from schemas.consent import ConsentCreate
 from schemas.cpr import birth_date, normalize_cpr
 from schemas.fragment import Fragment, FragmentKind
+from tests.drops import MemoryDropStore
 
 DEPARTMENTS = ("children-family", "jobcenter", "adult-social", "health")
 ALL_CATEGORIES = frozenset(
@@ -70,8 +73,20 @@ def configs(running: SystemsInThread) -> dict[str, dict[str, Any]]:
     return {config["department"]: config for config in source_configs(running.systems)}
 
 
+HTTP_SYSTEMS = ("jobcenter", "adult-social")  # the two that are servers with behaviour knobs
+
+
+def adapter_for(config: dict[str, Any]) -> Adapter:
+    """The source's own kind, found through its entry point; a csv_drop imports first."""
+    (adapter,) = build_adapters([SourceConfig.model_validate(config)], resilient=False).values()
+    if isinstance(adapter, CsvDropAdapter):
+        adapter.store = MemoryDropStore()
+        adapter.import_newest()
+    return adapter
+
+
 async def _fetch(config: dict[str, Any], citizen: str, seconds: float) -> FetchResult:
-    adapter = RestJsonAdapter(SourceConfig.model_validate(config))
+    adapter = adapter_for(config)
     try:
         return await adapter.fetch(FetchRequest(citizen, ALL_CATEGORIES, seconds))
     finally:
@@ -193,9 +208,14 @@ def test_source_configs_name_the_four_sources(configs: dict[str, dict[str, Any]]
         "adult-social-sensum",
         "health-nexus",
     }
+    assert {d: c["kind"] for d, c in configs.items()} == {
+        "children-family": "csv_drop",
+        "jobcenter": "rest_json",
+        "adult-social": "soap_xml",
+        "health": "sql",
+    }
+    assert configs["jobcenter"]["auth"]["type"] == "oauth2_client_credentials"
     for config in configs.values():
-        assert config["kind"] == "rest_json"
-        assert config["health_path"] == "/health"
         assert set(config["categories"]) <= ALL_CATEGORIES
 
 
@@ -308,7 +328,9 @@ def test_unknown_citizen_gets_an_empty_answer_not_a_404(
     configs: dict[str, dict[str, Any]],
 ) -> None:
     for config in configs.values():
-        strict = {**config, "not_found_means_empty": False}
+        strict = (
+            {**config, "not_found_means_empty": False} if config["kind"] == "rest_json" else config
+        )
         result = fetch(strict, UNKNOWN_CITIZEN)
         assert result.fragments == []
         assert result.rejected == []
@@ -345,20 +367,23 @@ def test_a_short_delay_still_answers(
 def test_fail_status_is_reported_as_http_status_and_clears_on_the_next_request(
     running: SystemsInThread, configs: dict[str, dict[str, Any]]
 ) -> None:
-    running["children-family"].behaviour.fail_status = 500
-    assert fetch_fails(configs["children-family"], people.NOAH_HOLM.cpr) == "http_status"
-    running["children-family"].behaviour.fail_status = None
-    assert fetch(configs["children-family"], people.NOAH_HOLM.cpr).fragments
+    for department in HTTP_SYSTEMS:
+        running[department].behaviour.fail_status = 500
+        assert fetch_fails(configs[department], people.LARS_VESTERGAARD.cpr) == "http_status"
+        running[department].behaviour.fail_status = None
+        assert fetch(configs[department], people.LARS_VESTERGAARD.cpr).fragments
 
 
 def test_invalid_json_is_reported(
     running: SystemsInThread, configs: dict[str, dict[str, Any]]
 ) -> None:
-    running["health"].behaviour = Behaviour(invalid_json=True)
-    assert fetch_fails(configs["health"], people.INGER_POULSEN.cpr) == "invalid_json"
+    running["jobcenter"].behaviour = Behaviour(invalid_json=True)
+    assert fetch_fails(configs["jobcenter"], people.SARA_HOLM.cpr) == "invalid_json"
+    running["adult-social"].behaviour = Behaviour(invalid_json=True)  # an HTML error page
+    assert fetch_fails(configs["adult-social"], people.LARS_VESTERGAARD.cpr) == "invalid_xml"
 
 
-@pytest.mark.parametrize("department", DEPARTMENTS)
+@pytest.mark.parametrize("department", HTTP_SYSTEMS)
 def test_foreign_citizen_slips_in_a_record_about_someone_else(
     department: str, running: SystemsInThread, configs: dict[str, dict[str, Any]]
 ) -> None:
@@ -386,7 +411,7 @@ def test_health_answers_200_unless_told_otherwise(
     running: SystemsInThread, configs: dict[str, dict[str, Any]]
 ) -> None:
     async def check(config: dict[str, Any]) -> bool:
-        adapter = RestJsonAdapter(SourceConfig.model_validate(config))
+        adapter = adapter_for(config)
         try:
             return (await adapter.check_health()).healthy
         finally:
@@ -401,10 +426,10 @@ def test_health_answers_200_unless_told_otherwise(
 def test_requests_record_who_was_asked_for_and_reset_clears_them(
     running: SystemsInThread, configs: dict[str, dict[str, Any]]
 ) -> None:
-    system = running["health"]
+    system = running["adult-social"]
     before = datetime.now(UTC)
-    fetch(configs["health"], people.FREJA_ANDERSEN.cpr)
-    fetch(configs["health"], people.INGER_POULSEN.cpr)
+    fetch(configs["adult-social"], people.FREJA_ANDERSEN.cpr)
+    fetch(configs["adult-social"], people.INGER_POULSEN.cpr)
     assert [r.citizen for r in system.requests] == [
         people.FREJA_ANDERSEN.cpr,
         people.INGER_POULSEN.cpr,
@@ -420,12 +445,26 @@ def test_requests_record_who_was_asked_for_and_reset_clears_them(
 def test_a_request_without_a_citizen_is_refused(running: SystemsInThread) -> None:
     async def ask_without_citizen(system: SimulatedSystem) -> int:
         async with aiohttp.ClientSession() as http:
+            headers = {}
+            if system.oauth_clients:  # past the door first: a token for the demo's client
+                (client, secret), *_ = system.oauth_clients.items()
+                async with http.post(
+                    system.base_url + TOKEN_PATH,
+                    data={"grant_type": "client_credentials"},
+                    headers={"Authorization": aiohttp.encode_basic_auth(client, secret)},
+                ) as response:
+                    token = (await response.json())["access_token"]
+                headers["Authorization"] = f"Bearer {token}"
             method, path = system.dialect.method, system.dialect.path
             body = None if method == "GET" else {"something": "else"}
-            async with http.request(method, system.base_url + path, json=body) as response:
+            async with http.request(
+                method, system.base_url + path, json=body, headers=headers
+            ) as response:
                 return response.status
 
-    for system in running.systems.values():
+    servers = [s for s in running.systems.values() if isinstance(s, SimulatedSystem)]
+    assert {s.department for s in servers} == set(HTTP_SYSTEMS)
+    for system in servers:
         assert asyncio.run(ask_without_citizen(system)) == 400
         assert system.requests[-1].citizen is None
 
@@ -439,8 +478,9 @@ def test_the_servers_never_log_a_cpr(
     for department, config in configs.items():
         for citizen in CITIZENS:
             fetch(config, citizen.cpr)
-        running[department].behaviour = Behaviour(fail_status=503, foreign_citizen=True)
-        fetch_fails(config, people.LARS_VESTERGAARD.cpr)
+        if department in HTTP_SYSTEMS:
+            running[department].behaviour = Behaviour(fail_status=503, foreign_citizen=True)
+            fetch_fails(config, people.LARS_VESTERGAARD.cpr)
     logged = caplog.text
     assert not any(c.cpr in logged or c.cpr[:6] + "-" + c.cpr[6:] in logged for c in CITIZENS)
 
@@ -472,11 +512,11 @@ def test_stop_does_not_wait_for_a_delayed_answer() -> None:
 
 
 def test_a_stopped_system_can_start_again(running: SystemsInThread) -> None:
-    system = running["children-family"]
+    system = running["jobcenter"]
     port = int(system.base_url.rsplit(":", 1)[1])
     running.run(system.stop())
     assert running.run(system.start(port=port)) == system.base_url
     config = next(
         c for c in source_configs(running.systems) if c["department"] == system.department
     )
-    assert fetch(config, people.NOAH_HOLM.cpr).fragments
+    assert fetch(config, people.SARA_HOLM.cpr).fragments

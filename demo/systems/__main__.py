@@ -1,6 +1,6 @@
 """`python -m demo.systems`: the four simulated systems in a process of their own.
 
-Prints one line of JSON, the `rest_json` source configurations pointing at them (ready for
+Prints one line of JSON, the source configurations pointing at them (ready for
 HELHED_SOURCES), then serves until interrupted. Benchmarks use it so that the systems do not
 share a Python interpreter with the clients or the gateway they measure.
 """

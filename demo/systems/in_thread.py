@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from demo.systems.catalog import make_systems
-from demo.systems.server import SimulatedSystem
+from demo.systems.server import DepartmentSystem
 
 T = TypeVar("T")
 
@@ -24,7 +24,7 @@ class SystemsInThread:
 
     def __init__(
         self,
-        systems: dict[str, SimulatedSystem] | None = None,
+        systems: dict[str, DepartmentSystem] | None = None,
         *,
         host: str = "127.0.0.1",
         ports: Mapping[str, int] | None = None,
@@ -55,7 +55,7 @@ class SystemsInThread:
     ) -> None:
         self._close()
 
-    def __getitem__(self, department: str) -> SimulatedSystem:
+    def __getitem__(self, department: str) -> DepartmentSystem:
         return self.systems[department]
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:

@@ -1,4 +1,5 @@
-"""The jobcenter's Momentum-like REST API: POST {"personNumber"}, a nested camelCase answer."""
+"""The jobcenter's Momentum-like REST API: POST {"personNumber"}, a nested camelCase answer,
+behind a bearer token that its own OAuth2 endpoint issues for client credentials."""
 
 from __future__ import annotations
 
@@ -28,7 +29,16 @@ class MomentumDialect:
         }
 
 
+# The client the gateway is registered as; the simulated jobcenter issues its tokens.
+OAUTH_CLIENT_ID = "helhed-gateway"
+OAUTH_CLIENT_SECRET = "demo-only-secret"  # noqa: S105 (a demo system's, on loopback)
+
+
 def momentum_system() -> SimulatedSystem:
     return SimulatedSystem(
-        name="momentum", department="jobcenter", dialect=MomentumDialect(), records=momentum.RECORDS
+        name="momentum",
+        department="jobcenter",
+        dialect=MomentumDialect(),
+        records=momentum.RECORDS,
+        oauth_clients={OAUTH_CLIENT_ID: OAUTH_CLIENT_SECRET},
     )

@@ -7,12 +7,16 @@ What differs between systems (how the citizen is asked for, how the answer is wr
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import dataclasses
 import json
+import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
 
@@ -23,7 +27,17 @@ _SHUTDOWN_GRACE_SECONDS = 1.0
 
 # What a reverse proxy in front of a legacy system answers when the system behind it is down.
 _PROXY_ERROR_PAGE = (
-    "<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>"
+    "<html><head><title>502 Bad Gateway</title></head>"
+    "<body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"  # <hr> unclosed: not even XML
+)
+# "Billion laughs": ten levels of ten references, a few hundred bytes that expand to 10^10.
+XML_BOMB = (
+    '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n<!ENTITY lol "lol">\n'
+    + "".join(
+        f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">\n'
+        for n in range(1, 10)
+    )
+    + "]>\n<lolz>&lol9;</lolz>\n"
 )
 
 
@@ -37,6 +51,8 @@ class Behaviour:
     foreign_citizen: bool = False  # also return one record belonging to another citizen
     oversize_bytes: int | None = None  # pad the answer to at least this size
     health_status: int = 200  # what GET /health answers
+    xml_bomb: bool = False  # answer an entity-expansion bomb
+    external_entity: bool = False  # answer XML whose DTD pulls in a file and a URL (XXE)
 
 
 @dataclass(frozen=True)
@@ -59,8 +75,52 @@ class Dialect(Protocol):
         ...
 
     def answer(self, records: list[Record]) -> Any:
-        """The JSON document the system answers with."""
+        """The document the system answers with (JSON unless the dialect has `render`)."""
         ...
+
+
+class DepartmentSystem(Protocol):
+    """What every simulated system offers tests and the demo, whatever it is: a server, a
+    database file or a drop folder. `base_url` is where the gateway finds it."""
+
+    name: str
+    department: str
+    behaviour: Behaviour
+    requests: list[DataRequest]
+    base_url: str
+
+    def reset(self) -> None: ...
+
+    def citizens(self) -> list[str]: ...
+
+    def add_twin(self, original: str, twin: str) -> None: ...
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str: ...
+
+    async def stop(self) -> None: ...
+
+
+@runtime_checkable
+class Rendering(Protocol):
+    """A dialect that answers something other than JSON (a SOAP envelope, say)."""
+
+    content_type: str
+
+    def render(self, answer: Any) -> bytes: ...
+
+
+TOKEN_PATH = "/oauth2/token"  # noqa: S105 (a path)
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return client_id, secret
 
 
 def _with_citizen_replaced(value: Any, original: str, twin: str) -> Any:
@@ -92,6 +152,7 @@ class SimulatedSystem:
         department: str,
         dialect: Dialect,
         records: Mapping[str, list[Record]],
+        oauth_clients: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
         self.department = department
@@ -102,6 +163,12 @@ class SimulatedSystem:
         self.base_url = ""
         self._records = dict(records)
         self._runner: web.AppRunner | None = None
+        # OAuth2 client credentials: client id -> secret; the tokens it has issued.
+        self.oauth_clients = dict(oauth_clients or {})
+        self.tokens_issued = 0
+        self._tokens: dict[str, float] = {}  # token -> expiry (time.monotonic)
+        self.token_ttl_seconds = 300.0
+        self.external_fetches = 0  # requests for the XXE canary: must stay 0
 
     def __repr__(self) -> str:
         return f"<SimulatedSystem {self.name} ({self.department}) {self.base_url or 'stopped'}>"
@@ -127,6 +194,11 @@ class SimulatedSystem:
         app = web.Application()
         app.router.add_get("/health", self._answer_health)
         app.router.add_route(self.dialect.method, self.dialect.path, self._answer_data_request)
+        app.router.add_get("/canary", self._answer_canary)
+        if self.oauth_clients:
+            app.router.add_post(TOKEN_PATH, self._issue_token)
+        for method, path, handler in getattr(self.dialect, "extra_routes", lambda _s: [])(self):
+            app.router.add_route(method, path, handler)
         # No access log (a header or body may carry a CPR), and handlers are cancelled when the
         # client hangs up, so a client that gives up on a delay does not leave work behind.
         runner = web.AppRunner(
@@ -155,7 +227,47 @@ class SimulatedSystem:
         status = self.behaviour.health_status
         return web.json_response({"status": "ok" if status < 400 else "failing"}, status=status)
 
+    async def _answer_canary(self, _request: web.Request) -> web.Response:
+        self.external_fetches += 1
+        return web.Response(text="canary")
+
+    async def _issue_token(self, request: web.Request) -> web.Response:
+        """RFC 6749 § 4.4: client credentials in HTTP Basic, a bearer token in return."""
+        form = await request.post()
+        client = _basic_credentials(request.headers.get("Authorization", ""))
+        if form.get("grant_type") != "client_credentials":
+            return web.json_response({"error": "unsupported_grant_type"}, status=400)
+        if client is None or self.oauth_clients.get(client[0]) != client[1]:
+            return web.json_response({"error": "invalid_client"}, status=401)
+        token = secrets.token_urlsafe(24)
+        self._tokens[token] = time.monotonic() + self.token_ttl_seconds
+        self.tokens_issued += 1
+        return web.json_response(
+            {
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": int(self.token_ttl_seconds),
+            }
+        )
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far stops working, as after a restart of the token service."""
+        self._tokens.clear()
+
+    def _authorized(self, request: web.Request) -> bool:
+        if not self.oauth_clients:
+            return True
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        expiry = self._tokens.get(token) if scheme.lower() == "bearer" else None
+        return expiry is not None and expiry > time.monotonic()
+
     async def _answer_data_request(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return web.json_response(
+                {"error": "invalid_token"},
+                status=401,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         asked = await self.dialect.citizen_asked(request)
         citizen = asked.strip().replace("-", "") if isinstance(asked, str) else None
         self.requests.append(DataRequest(datetime.now(UTC), citizen))
@@ -176,14 +288,31 @@ class SimulatedSystem:
             return web.json_response({"error": "simulated failure"}, status=behaviour.fail_status)
         if behaviour.invalid_json:
             return web.Response(text=_PROXY_ERROR_PAGE, content_type="text/html")
+        if behaviour.xml_bomb:
+            return web.Response(text=XML_BOMB, content_type="text/xml")
+        if behaviour.external_entity:
+            return web.Response(text=self._external_entity_answer(), content_type="text/xml")
         records = list(self._records.get(citizen, ()))
         if behaviour.foreign_citizen:
             records.append(self._record_about_someone_else(citizen))
-        body = json.dumps(self.dialect.answer(records), ensure_ascii=False).encode()
+        answer = self.dialect.answer(records)
+        if isinstance(self.dialect, Rendering):
+            body, content_type = self.dialect.render(answer), self.dialect.content_type
+        else:
+            body, content_type = json.dumps(answer, ensure_ascii=False).encode(), "application/json"
         if behaviour.oversize_bytes is not None:
-            # Trailing whitespace keeps the document valid JSON, only bigger.
+            # Trailing whitespace keeps the document valid JSON (or XML), only bigger.
             body = body.ljust(behaviour.oversize_bytes, b" ")
-        return web.Response(body=body, content_type="application/json", charset="utf-8")
+        return web.Response(body=body, content_type=content_type, charset="utf-8")
+
+    def _external_entity_answer(self) -> str:
+        # Both a local file and a URL (our own canary, so a fetch would be seen, never sent out).
+        return (
+            '<?xml version="1.0"?>\n<!DOCTYPE data [\n'
+            '<!ENTITY file SYSTEM "file:///etc/passwd">\n'
+            f'<!ENTITY net SYSTEM "{self.base_url}/canary">\n]>\n'
+            "<data>&file;&net;</data>\n"
+        )
 
     def _record_about_someone_else(self, citizen: str) -> Record:
         for other, records in self._records.items():

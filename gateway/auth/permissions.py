@@ -26,6 +26,8 @@ class Permission(StrEnum):
     LIST_OWN_CONSENTS = "list-own-consents"
     READ_OWN_RECEIPT = "read-own-receipt"
     WITHDRAW_OWN_CONSENT = "withdraw-own-consent"
+    READ_SOURCES = "read-sources"
+    CHECK_SOURCE = "check-source"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -41,7 +43,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     # The DPO reviews the log and never sees case data.
     Role.DPO: frozenset({Permission.READ_AUDIT, Permission.VERIFY_AUDIT}),
-    Role.ITOPS: frozenset(),
+    # IT operations run the sources; a check with a citizen is logged like any access.
+    Role.ITOPS: frozenset({Permission.READ_SOURCES, Permission.CHECK_SOURCE}),
     # A citizen's token names the citizen (sub = CPR): their own consents, nothing else.
     Role.CITIZEN: frozenset(
         {
@@ -77,6 +80,8 @@ AUDITED_ACTION: dict[Permission, Action] = {
     Permission.LIST_OWN_CONSENTS: Action.CONSENT_SEARCH,
     Permission.READ_OWN_RECEIPT: Action.CONSENT_RECEIPT,
     Permission.WITHDRAW_OWN_CONSENT: Action.CONSENT_WITHDRAW,
+    Permission.READ_SOURCES: Action.SOURCES_READ,
+    Permission.CHECK_SOURCE: Action.SOURCE_CHECK,
 }
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from adapters.protocol import Adapter, FetchRequest, Rejection, SourceUnavailable
 from schemas.fragment import Fragment
@@ -20,6 +21,7 @@ class SourceAnswer:
     rejected: list[Rejection] = field(default_factory=list)
     failure: SourceUnavailable | None = None
     seconds: float = 0.0
+    as_of: datetime | None = None
 
 
 async def _ask(adapter: Adapter, request: FetchRequest) -> SourceAnswer:
@@ -27,7 +29,7 @@ async def _ask(adapter: Adapter, request: FetchRequest) -> SourceAnswer:
     name = adapter.config.name
     try:
         result = await adapter.fetch(request)
-        answer = SourceAnswer(name, result.fragments, result.rejected)
+        answer = SourceAnswer(name, result.fragments, result.rejected, as_of=result.as_of)
     except SourceUnavailable as failure:
         answer = SourceAnswer(name, failure=failure)
     except Exception as error:  # a broken adapter must not break the view (rule 6)

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from adapters.protocol import SourceConfig
-from consent.decision import Ruling
+from consent.decision import Reason, Ruling
 from schemas.fragment import Fragment
 
 
@@ -15,6 +15,15 @@ from schemas.fragment import Fragment
 class Released:
     fragments: list[Fragment] = field(default_factory=list)
     dropped: Counter[str] = field(default_factory=Counter)  # reason -> count
+
+
+def every_category_of(source: SourceConfig) -> dict[str, Ruling]:
+    """All the source offers, as its own department would see it: for IT operations' source
+    checks, where no consent is in play (and the check itself is logged)."""
+    return {
+        category: Ruling(source.department, category, permit=True, reason=Reason.OWN_DEPARTMENT)
+        for category in source.categories
+    }
 
 
 def release_permitted_fragments(

@@ -122,6 +122,7 @@ def _assemble(
                 needs_consent_for=denied,
                 fragments=sum(per_category.values()),
                 problem=problem,
+                as_of=answer.as_of if answer is not None else None,
             )
         )
         line_status = {
