@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 
 from consent.decision import local_day
+from gateway.auth.actor import Actor
 from gateway.consents import service
 from gateway.consents.fhir import to_fhir_consent
 from gateway.consents.receipt import MEDIA_TYPE, sign_receipt
@@ -33,6 +34,33 @@ def _version(
     return service.to_read_model(chosen, runtime.protector, local_day(runtime.clock.now()), usage)
 
 
+def _logged_version(
+    *,
+    session: Session,
+    runtime: Runtime,
+    request: Request,
+    actor: Actor,
+    consent_id: str,
+    version: int | None,
+    action: Action,
+    detail: dict[str, object] | None = None,
+) -> ConsentRead:
+    """One version of a consent the caller may handle, read and logged."""
+    handled_row(session, runtime, actor, consent_id)
+    consent = _version(session, runtime, consent_id, version)
+    log_read(
+        runtime=runtime,
+        request=request,
+        actor=actor,
+        action=action,
+        citizen=consent.citizen,
+        target=consent_id,
+        consents=[ConsentRef(id=consent.id, version=consent.version)],
+        detail=detail,
+    )
+    return consent
+
+
 VersionQuery = Annotated[int | None, Query(ge=1, description="Default: the newest version")]
 
 
@@ -46,16 +74,14 @@ def consent_as_fhir(
     version: VersionQuery = None,
 ) -> Response:
     """The consent as an HL7 FHIR R4 Consent resource (application/fhir+json)."""
-    handled_row(session, runtime, actor, consent_id)
-    consent = _version(session, runtime, consent_id, version)
-    log_read(
+    consent = _logged_version(
+        session=session,
         runtime=runtime,
         request=request,
         actor=actor,
+        consent_id=consent_id,
+        version=version,
         action=Action.CONSENT_READ,
-        citizen=consent.citizen,
-        target=consent_id,
-        consents=[ConsentRef(id=consent.id, version=consent.version)],
         detail={"format": "fhir"},
     )
     resource = to_fhir_consent(consent, runtime.catalog)
@@ -72,16 +98,14 @@ def consent_receipt(
     version: VersionQuery = None,
 ) -> Response:
     """A compact JWS (EdDSA) over the canonical consent; verify it with GET /v1/keys."""
-    handled_row(session, runtime, actor, consent_id)
-    consent = _version(session, runtime, consent_id, version)
-    log_read(
+    consent = _logged_version(
+        session=session,
         runtime=runtime,
         request=request,
         actor=actor,
+        consent_id=consent_id,
+        version=version,
         action=Action.CONSENT_RECEIPT,
-        citizen=consent.citizen,
-        target=consent_id,
-        consents=[ConsentRef(id=consent.id, version=consent.version)],
     )
     token = sign_receipt(consent, runtime.signing_keys.current("receipt"))
     return Response(token, media_type=MEDIA_TYPE)

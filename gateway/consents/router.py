@@ -6,6 +6,7 @@ transaction; every read is logged before it is answered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import APIRouter, Request, status
@@ -101,6 +102,36 @@ def _log_change(
         reason=reason,
     )
     return seq
+
+
+def _change_state(
+    *,
+    runtime: Runtime,
+    request: Request,
+    actor: Actor,
+    consent_id: str,
+    action: Action,
+    event: str,
+    reason: str,
+    change: Callable[[Session, ConsentRow, datetime], ConsentRow],
+) -> ConsentRead:
+    """A state transition of the newest version, with its entry and event, in one transaction."""
+    now = runtime.clock.now()
+    with audited_write(runtime.engine) as session:
+        row = change(session, handled_row(session, runtime, actor, consent_id), now)
+        _log_change(
+            session=session,
+            runtime=runtime,
+            request=request,
+            actor=actor,
+            action=action,
+            event=event,
+            row=row,
+            citizen=runtime.protector.decrypt(row.citizen_ciphertext),
+            now=now,
+            reason=reason,
+        )
+        return service.to_read_model(row, runtime.protector, local_day(now))
 
 
 def log_read(
@@ -322,26 +353,18 @@ def withdraw_consent(
 ) -> ConsentRead:
     """Withdraw a consent; it stops opening data on the very next request, on every instance.
     A citizen can withdraw their own consents with their own token."""
-    now = runtime.clock.now()
-    with audited_write(runtime.engine) as session:
-        row = handled_row(session, runtime, actor, consent_id)
-        row = service.withdraw_consent(
+    return _change_state(
+        runtime=runtime,
+        request=request,
+        actor=actor,
+        consent_id=consent_id,
+        action=Action.CONSENT_WITHDRAW,
+        event="withdrawn",
+        reason=body.reason,
+        change=lambda session, row, now: service.withdraw_consent(
             session=session, row=row, actor=actor, reason=body.reason, now=now
-        )
-        citizen = runtime.protector.decrypt(row.citizen_ciphertext)
-        _log_change(
-            session=session,
-            runtime=runtime,
-            request=request,
-            actor=actor,
-            action=Action.CONSENT_WITHDRAW,
-            event="withdrawn",
-            row=row,
-            citizen=citizen,
-            now=now,
-            reason=body.reason,
-        )
-        return service.to_read_model(row, runtime.protector, local_day(now))
+        ),
+    )
 
 
 @router.post("/{consent_id}/entered-in-error", responses=PROBLEMS)
@@ -353,21 +376,13 @@ def retract_consent(
     runtime: RuntimeDep,
 ) -> ConsentRead:
     """Mark a consent recorded by mistake; unlike a withdrawal, it says it never held."""
-    now = runtime.clock.now()
-    with audited_write(runtime.engine) as session:
-        row = handled_row(session, runtime, actor, consent_id)
-        row = service.mark_entered_in_error(session=session, row=row)
-        citizen = runtime.protector.decrypt(row.citizen_ciphertext)
-        _log_change(
-            session=session,
-            runtime=runtime,
-            request=request,
-            actor=actor,
-            action=Action.CONSENT_ENTERED_IN_ERROR,
-            event="entered-in-error",
-            row=row,
-            citizen=citizen,
-            now=now,
-            reason=body.reason,
-        )
-        return service.to_read_model(row, runtime.protector, local_day(now))
+    return _change_state(
+        runtime=runtime,
+        request=request,
+        actor=actor,
+        consent_id=consent_id,
+        action=Action.CONSENT_ENTERED_IN_ERROR,
+        event="entered-in-error",
+        reason=body.reason,
+        change=lambda session, row, _now: service.mark_entered_in_error(session=session, row=row),
+    )
