@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gateway.access_log.lifecycle import AUDIT_JOBS
 from gateway.scheduler import ScheduledJob
 
 JOBS: list[ScheduledJob] = []
+JOBS.extend(AUDIT_JOBS)

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDic
 
 from adapters.protocol import SourceConfig
 from gateway import catalog_defaults
+from gateway.access_log.config import AuditSettings
 from schemas.catalog import Catalog, Category, Department, Purpose
 
 DEV_ISSUER = "urn:helhed:dev-issuer"
@@ -82,6 +83,9 @@ class Settings(BaseSettings):
     categories: list[Category] = Field(default_factory=lambda: list(catalog_defaults.CATEGORIES))
     purposes: list[Purpose] = Field(default_factory=lambda: list(catalog_defaults.PURPOSES))
     sources: list[SourceConfig] = Field(default_factory=list)
+    audit: AuditSettings = Field(
+        default_factory=AuditSettings, description="The access log: checkpoints, retention"
+    )
 
     @model_validator(mode="after")
     def _sources_use_known_vocabulary(self) -> Settings:

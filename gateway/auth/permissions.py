@@ -21,6 +21,7 @@ class Permission(StrEnum):
     WITHDRAW_CONSENT = "withdraw-consent"
     READ_AUDIT = "read-audit"
     VERIFY_AUDIT = "verify-audit"
+    REPORT_AUDIT = "report-audit"  # a citizen's insight report: the DPO's, or the citizen's own
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -33,9 +34,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     # The DPO reviews the log and never sees case data.
-    Role.DPO: frozenset({Permission.READ_AUDIT, Permission.VERIFY_AUDIT}),
+    Role.DPO: frozenset({Permission.READ_AUDIT, Permission.VERIFY_AUDIT, Permission.REPORT_AUDIT}),
     Role.ITOPS: frozenset(),
-    Role.CITIZEN: frozenset(),
+    Role.CITIZEN: frozenset({Permission.REPORT_AUDIT}),
 }
 
 # Permissions exercised on behalf of a department: the token must name a known one.
@@ -56,6 +57,7 @@ AUDITED_ACTION: dict[Permission, Action] = {
     Permission.WITHDRAW_CONSENT: Action.CONSENT_WITHDRAW,
     Permission.READ_AUDIT: Action.AUDIT_QUERY,
     Permission.VERIFY_AUDIT: Action.AUDIT_VERIFY,
+    Permission.REPORT_AUDIT: Action.AUDIT_REPORT,
 }
 
 

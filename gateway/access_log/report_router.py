@@ -1,0 +1,7 @@
+"""Exports, anomaly reports and the citizen's insight report."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
