@@ -262,7 +262,9 @@ def main() -> None:
         table.add_row(f"appends/s, {name}", f"{rate:,}", target)
     for backend, figures in results["million"].items():
         table.add_row(
-            f"verify, {backend}, per million", f"{figures['verify_seconds_per_million']} s", "< 10 s"
+            f"verify, {backend}, per million",
+            f"{figures['verify_seconds_per_million']} s",
+            "< 10 s",
         )
         table.add_row(
             f"produce one proof, {backend} (p50 / p99)",

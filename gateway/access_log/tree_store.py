@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as select_rows
 
@@ -43,11 +43,21 @@ def read_nodes(session: Session, wanted: Iterable[merkle.Node]) -> dict[merkle.N
             )
         )
         found.update({(0, seq - 1): bytes.fromhex(digest) for seq, digest in rows})
-    interior = [node for node in wanted if node[0] > 0]
-    if interior:
+    by_level: dict[int, list[int]] = {}
+    for level, index in wanted:
+        if level > 0:
+            by_level.setdefault(level, []).append(index)
+    if by_level:
+        # One (level = L AND idx IN …) per level: both databases use the primary key for it,
+        # where a row-value IN list makes SQLite scan the table.
         rows = session.execute(
             select(_NODES.c.level, _NODES.c.idx, _NODES.c.hash).where(
-                tuple_(_NODES.c.level, _NODES.c.idx).in_(interior)
+                or_(
+                    *(
+                        and_(_NODES.c.level == lv, _NODES.c.idx.in_(ix))
+                        for lv, ix in by_level.items()
+                    )
+                )
             )
         )
         found.update({(level, idx): bytes(digest) for level, idx, digest in rows})
