@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -151,11 +152,17 @@ def fill(runtime: Runtime, count: int) -> None:
             progress.update(task, completed=n)
 
 
-def verify_seconds(runtime: Runtime) -> tuple[float, int]:
+def verify_seconds(runtime: Runtime, workers: int) -> tuple[float, int]:
+    """What `helhed audit verify` does: the entries checked in `workers` processes."""
     keys = [key.public_key for key in runtime.signing_keys.keyring("checkpoint")]
     started = time.perf_counter()
     with read_session(runtime.engine) as session:
-        report = verify_log(session=session, keys=keys)
+        report = verify_log(
+            session=session,
+            keys=keys,
+            workers=workers,
+            database_url=runtime.settings.sqlalchemy_url,
+        )
     elapsed = time.perf_counter() - started
     assert report.ok, report
     return elapsed, report.entries
@@ -237,8 +244,10 @@ def main() -> None:
                 started = time.perf_counter()
                 fill(runtime, args.million)
                 fill_seconds = time.perf_counter() - started
-                seconds, entries = verify_seconds(runtime)
+                seconds, entries = verify_seconds(runtime, os.cpu_count() or 1)
+                single, _ = verify_seconds(runtime, 0)
                 figures = {
+                    "verify_seconds_one_process": round(single, 2),
                     "entries": entries,
                     "average_entry_bytes": body_bytes(runtime),
                     "fill_seconds": round(fill_seconds, 1),

@@ -21,6 +21,8 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 audit_app = typer.Typer(help="The access log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+keys_app = typer.Typer(help="Signing and encryption keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 console = Console()
 errors = Console(stderr=True)
@@ -140,6 +142,10 @@ def audit_verify(
             dir_okay=False,
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Processes that check entries (helps where cores are free)"),
+    ] = 1,
 ) -> None:
     """Recompute the access log's Merkle tree and check every signed checkpoint; exit 1 naming
     the first bad position."""
@@ -164,7 +170,7 @@ def audit_verify(
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        report = verify_all(settings, progress=advance)
+        report = verify_all(settings, progress=advance, workers=workers)
     if report.ok:
         console.print(
             f"[green]OK[/green]: {report.entries} entries, {report.checkpoints} signed "
@@ -206,3 +212,26 @@ def audit_check(
     (console if ok else errors).print(message, highlight=False)
     if not ok:
         raise typer.Exit(1)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    use: Annotated[
+        str, typer.Option(help="checkpoint (the log's Ed25519 key), receipt, or cpr (AES)")
+    ] = "checkpoint",
+    config: ConfigOption = None,
+) -> None:
+    """Add a new key in front of a keyring; the old keys stay, to verify and to decrypt.
+    Restart the gateways to sign with the new key (they read a new AES key when they meet it)."""
+    from gateway.keys import rotate_symmetric_keyring
+    from gateway.signing.keys import USES, SigningKeys
+
+    settings = _settings(config)
+    if use == "cpr":
+        kid = rotate_symmetric_keyring(settings.keys_dir / "cpr-aes.json")
+    elif use in USES:
+        kid = str(SigningKeys(settings.keys_dir).rotate(use).kid)
+    else:
+        errors.print(f"Unknown key use {use!r}: checkpoint, receipt or cpr")
+        raise typer.Exit(2)
+    console.print(f"New {use} key [bold]{kid}[/bold]; the older ones are kept.")

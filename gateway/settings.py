@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     categories: list[Category] = Field(default_factory=lambda: list(catalog_defaults.CATEGORIES))
     purposes: list[Purpose] = Field(default_factory=lambda: list(catalog_defaults.PURPOSES))
     sources: list[SourceConfig] = Field(default_factory=list)
+    key_folder: Path | None = Field(
+        default=None,
+        description="Where the keyrings live (e.g. a mounted secret volume; HELHED_KEY_FOLDER); "
+        "default: the data folder's keys/",
+    )
     audit: AuditSettings = Field(
         default_factory=AuditSettings, description="The access log: checkpoints, retention"
     )
@@ -105,7 +110,7 @@ class Settings(BaseSettings):
 
     @property
     def keys_dir(self) -> Path:
-        return self.home / "keys"
+        return self.key_folder or self.home / "keys"
 
     @property
     def sqlalchemy_url(self) -> str:

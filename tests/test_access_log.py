@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from gateway.access_log.verify import verify_log
 from gateway.cli import app as cli
+from gateway.db import read_session
 from tests.builders import consent_body
 from tests.support import LiveGateway
 
@@ -68,6 +70,17 @@ def test_changing_one_stored_entry_is_detected_at_that_entry(
         result = _cli_verify(gateway)
         assert result.exit_code == 1
         assert "entry 2" in result.output
+        # The same with the entries checked in two other processes, a few at a time.
+        keys = [k.public_key for k in gateway.runtime.signing_keys.keyring("checkpoint")]
+        with read_session(gateway.runtime.engine) as session:
+            parallel = verify_log(
+                session=session,
+                keys=keys,
+                batch=2,
+                workers=2,
+                database_url=gateway.settings.sqlalchemy_url,
+            )
+        assert (parallel.ok, parallel.first_bad) == (False, 2)
 
 
 def test_deleting_an_entry_is_detected_and_named(

@@ -282,3 +282,28 @@ def test_proofs_are_for_the_dpo_and_checkpoints_for_everyone(gateway: LiveGatewa
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid_range")
     beyond = gateway.http.get("/v1/audit/consistency", params={"first": 1, "second": 10**9})
     assert (beyond.status_code, beyond.json()["code"]) == (422, "beyond_log")
+
+
+def test_checkpoints_are_signed_by_the_job_every_1000_entries_and_on_shutdown(
+    own_gateway: Callable[..., Any],
+) -> None:
+    with own_gateway(audit={"checkpoint_every_entries": 5}) as gateway:
+        assert gateway.http is not None
+        _entries(gateway, 12)  # the group commit signs at 5 and 10 on its own
+        sizes = [c["size"] for c in gateway.http.get("/v1/audit/checkpoints").json()["checkpoints"]]
+        assert {5, 10} <= set(sizes)
+        engine_url = gateway.settings.sqlalchemy_url
+        settings = gateway.settings
+    from sqlalchemy import text as sql
+
+    from gateway.db import make_engine
+
+    engine = make_engine(engine_url)
+    try:
+        with engine.connect() as connection:
+            size = connection.execute(sql("SELECT size FROM log_head")).scalar_one()
+            last = connection.execute(sql("SELECT max(size) FROM log_checkpoint")).scalar_one()
+        assert last == size, "the last entries were signed when the gateway stopped"
+    finally:
+        engine.dispose()
+    assert settings.audit.checkpoint_every_entries == 5

@@ -180,3 +180,41 @@ def test_retention_prunes_old_bodies_in_checkpointed_ranges_and_the_tree_still_v
         ).json()
         assert [line["action"] for line in report["lines"]] == ["view"], "only the young one"
         assert base64.b64decode(proof["leaf_hash"])
+
+
+def test_rotated_keys_sign_and_encrypt_from_then_on_and_old_ones_still_verify_and_decrypt(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    from typer.testing import CliRunner
+
+    from gateway.cli import app as cli
+    from gateway.cpr_protection import CprProtector
+    from tests.support import LiveGateway as Live
+
+    citizen = twin_of("Sara Holm")
+    with own_gateway(scheduler_enabled=False) as gateway:
+        gateway.post("/v1/consents", consent_body(citizen)).raise_for_status()
+        asyncio.run(gateway.app.state.jobs.run_once("audit-checkpoint"))
+        env = {"HELHED_HOME": str(gateway.settings.home)}
+        for use in ("checkpoint", "cpr"):
+            rotated = CliRunner().invoke(cli, ["keys", "rotate", "--use", use], env=env)
+            assert rotated.exit_code == 0, rotated.output
+        fresh = CprProtector.from_keys_dir(gateway.settings.keys_dir)
+        assert gateway.runtime.protector.decrypt(fresh.encrypt(citizen)) == citizen
+        gateway.stop()
+        second = Live(gateway.settings).start()
+        try:
+            assert second.http is not None
+            second.view(citizen).raise_for_status()
+            asyncio.run(second.app.state.jobs.run_once("audit-checkpoint"))
+            jwks = second.http.get("/v1/keys").json()
+            assert len([k for k in jwks["keys"] if k["helhed_use"] == "checkpoint"]) == 2
+            listed = second.http.get("/v1/audit/checkpoints").json()["checkpoints"]
+            assert len({c["key_id"] for c in listed}) == 2, "old and new key both signed"
+            assert second.verify()["ok"] is True
+            assert {e["citizen"] for e in second.audit_entries(action="view")} == {citizen}
+            assert {e["citizen"] for e in second.audit_entries(action="consent.record")} == {
+                citizen
+            }
+        finally:
+            second.stop()

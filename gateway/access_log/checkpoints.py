@@ -57,7 +57,7 @@ def checkpoint_now(*, engine: Engine, signer: CheckpointSigner) -> CheckpointRow
         head = tree_store.lock_head(session)
         if head.size == 0 or head.size <= latest_size(session):
             return None
-        return signer.write(session, head.size, bytes.fromhex(head.head_hash))
+        return signer.write(session, head.size, bytes.fromhex(head.root))
 
 
 def latest(session: Session) -> CheckpointRow | None:

@@ -32,10 +32,16 @@ def _public_keys(settings: Settings) -> list[object]:
 
 
 def verify_all(
-    settings: Settings, progress: Callable[[int, int], None] | None = None
+    settings: Settings, progress: Callable[[int, int], None] | None = None, workers: int = 1
 ) -> VerifyReport:
     with _session(settings) as session:
-        return verify_log(session=session, keys=_public_keys(settings), progress=progress)
+        return verify_log(
+            session=session,
+            keys=_public_keys(settings),
+            progress=progress,
+            workers=workers,
+            database_url=settings.sqlalchemy_url,
+        )
 
 
 def verify_since(settings: Settings, kept: str) -> tuple[bool, str]:

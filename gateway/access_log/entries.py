@@ -16,17 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import insert
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from gateway.access_log import merkle, tree_store
 from gateway.access_log.chain import canonical_json
-from gateway.access_log.models import AccessEntryRow
 from gateway.cpr_protection import CprProtector
 from schemas.access import AccessEntryBody, ActorRecord
-
-_ENTRIES = AccessEntryRow.__table__  # type: ignore[attr-defined]
 
 # Called inside the append transaction with the old size, the new size and the new root: may
 # write a checkpoint.
@@ -101,18 +99,47 @@ def write_entries(
     """Append entries at the end of the tree, inside the caller's transaction; their positions."""
     head = tree_store.lock_head(session)
     old_size = head.size
-    tree = tree_store.compact_range(session, old_size)
+    tree = _right_edge(session, head)
     rows, completed = [], []
     for draft in drafts:
         seq = tree.size + 1
         canonical = draft.canonical(seq)
         leaf = merkle.leaf_hash(canonical.encode("ascii"))
         tree.append(leaf, completed)
-        rows.append({"seq": seq, "body": canonical, "hash": leaf.hex(), **draft.columns})
-    session.execute(insert(_ENTRIES), rows)
+        c = draft.columns
+        rows.append(
+            (seq, c["at"], c["action"], c["outcome"], c["actor_subject"],
+             c["actor_department"], c["citizen_hash"], canonical, leaf.hex())
+        )  # fmt: skip
+    tree_store.insert_rows(session, "access_entry", _COLUMNS, rows)
     tree_store.store_nodes(session, completed)
     root = tree.root()
     tree_store.set_head(session, size=tree.size, root=root)
     if checkpointer is not None:
         checkpointer(session, old_size, tree.size, root)
-    return [row["seq"] for row in rows]
+    _EDGES[_engine_of(session)] = (root.hex(), merkle.CompactRange(tree.size, list(tree.peaks)))
+    return [row[0] for row in rows]
+
+
+_COLUMNS = [
+    "seq", "at", "action", "outcome", "actor_subject", "actor_department", "citizen_hash",
+    "body", "hash",
+]  # fmt: skip
+
+# The tree's right edge after this process's last append, per database: reused when the
+# locked head still has that size and root (nobody else appended since), read again otherwise.
+# Written only while holding the head lock; a rolled-back append leaves a stale edge that the
+# head check rejects.
+_EDGES: WeakKeyDictionary[Engine, tuple[str, merkle.CompactRange]] = WeakKeyDictionary()
+
+
+def _engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _right_edge(session: Session, head: tree_store.Head) -> merkle.CompactRange:
+    cached = _EDGES.get(_engine_of(session))
+    if cached is not None and cached[1].size == head.size and cached[0] == head.root:
+        return merkle.CompactRange(head.size, list(cached[1].peaks))
+    return tree_store.compact_range(session, head.size)

@@ -22,6 +22,7 @@ from gateway.db import read_session
 from gateway.deps import AuditReader, AuditVerifier, RuntimeDep, SessionDep, audit_context
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
+from gateway.signing.keys import SigningKeys
 from schemas.access import AccessEntryPage, Action, Outcome, VerifyReport
 from schemas.cpr import Cpr
 from schemas.problem import Problem
@@ -147,7 +148,9 @@ async def verify(request: Request, actor: AuditVerifier, runtime: RuntimeDep) ->
     name the first position that fails."""
 
     def run() -> VerifyReport:
-        keys = [key.public_key for key in runtime.signing_keys.keyring("checkpoint")]
+        # Read from disk, not the cache: `helhed keys rotate` may have added a key since start.
+        ring = SigningKeys(runtime.settings.keys_dir).keyring("checkpoint")
+        keys = [key.public_key for key in ring]
         with read_session(runtime.engine) as session:
             return verify_log(session=session, keys=keys)
 

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlmodel import Session, col
-from sqlmodel import select as select_rows
 
 from gateway.access_log import merkle
 from gateway.access_log.models import AccessEntryRow, LogHeadRow, MerkleNodeRow
@@ -21,15 +23,28 @@ class TreeIncomplete(Exception):
     """A node the tree needs is not stored: the database has been changed behind our back."""
 
 
-def lock_head(session: Session) -> LogHeadRow:
+@dataclass(frozen=True)
+class Head:
+    size: int
+    root: str  # hex
+    pruned_through: int
+
+
+def lock_head(session: Session) -> Head:
     """The head row, locked until the transaction ends: appends happen one at a time."""
-    query = select_rows(LogHeadRow).where(LogHeadRow.id == 1).with_for_update()
-    return session.exec(query.execution_options(populate_existing=True)).one()
+    row = session.execute(
+        select(_HEAD.c.size, _HEAD.c.head_hash, _HEAD.c.pruned_through)
+        .where(_HEAD.c.id == 1)
+        .with_for_update()
+    ).one()
+    return Head(size=row[0], root=row[1], pruned_through=row[2])
 
 
-def read_head(session: Session) -> LogHeadRow:
-    query = select_rows(LogHeadRow).where(LogHeadRow.id == 1)
-    return session.exec(query.execution_options(populate_existing=True)).one()
+def read_head(session: Session) -> Head:
+    row = session.execute(
+        select(_HEAD.c.size, _HEAD.c.head_hash, _HEAD.c.pruned_through).where(_HEAD.c.id == 1)
+    ).one()
+    return Head(size=row[0], root=row[1], pruned_through=row[2])
 
 
 def read_nodes(session: Session, wanted: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
@@ -74,11 +89,39 @@ def compact_range(session: Session, size: int) -> merkle.CompactRange:
     return merkle.CompactRange.from_peaks(size, [nodes[node] for node in peaks])
 
 
-def store_nodes(session: Session, completed: list[tuple[int, int, bytes]]) -> None:
-    if completed:
-        session.execute(
-            insert(_NODES), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in completed]
+def insert_rows(
+    session: Session, table: str, columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Many rows in one round trip (table and columns are ours, never input): one
+    multi-row INSERT on PostgreSQL (psycopg would send a statement per row), the driver's
+    executemany loop on SQLite (already in C)."""
+    if not rows:
+        return
+    connection = session.connection()
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        flat = [value for values in rows for value in values]
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * len(rows))}",  # noqa: S608
+            tuple(flat),
         )
+    else:
+        marks = ", ".join(["?"] * len(columns))
+        rows = [tuple(_sqlite_value(value) for value in values) for values in rows]
+        statement = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+        connection.exec_driver_sql(statement, rows)
+
+
+def _sqlite_value(value: Any) -> Any:
+    """Times as SQLAlchemy stores them in SQLite (UTC, no offset), so reads and filters agree."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def store_nodes(session: Session, completed: list[tuple[int, int, bytes]]) -> None:
+    insert_rows(session, "merkle_node", ["level", "idx", "hash"], completed)
 
 
 def set_head(session: Session, *, size: int, root: bytes) -> None:
