@@ -164,3 +164,26 @@ def test_a_killed_gateway_leaves_an_entry_for_every_answered_request(
         assert report.ok, report
     finally:
         engine.dispose()
+
+
+def test_two_gateway_processes_share_one_log_without_gaps_or_doubles(
+    own_gateway: Callable[..., Any],
+) -> None:
+    with own_gateway(scheduler_enabled=False) as gateway:
+        home, url = str(gateway.settings.home), gateway.settings.sqlalchemy_url
+        writers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.log_writer", home, url, "600", "4"],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        positions = []
+        for writer in writers:
+            out, _ = writer.communicate(timeout=120)
+            assert writer.returncode == 0
+            positions += json.loads(out)
+        assert sorted(positions) == list(range(1, 1201))
+        report = _verify(gateway.runtime.engine, gateway.settings.keys_dir)
+        assert report.ok, report

@@ -111,14 +111,14 @@ _in_write = threading.local()
 @contextmanager
 def audited_write(engine: Engine) -> Iterator[Session]:
     """A write transaction whose failure, wherever it happens, means: nothing was written."""
-    _in_write.active = True
+    _in_write.depth = getattr(_in_write, "depth", 0) + 1
     try:
         with write_session(engine) as session:
             yield session
     except SQLAlchemyError as error:
         raise AccessLogUnavailable(type(error).__name__) from error
     finally:
-        _in_write.active = False
+        _in_write.depth -= 1
 
 
 def record_access(
@@ -130,7 +130,7 @@ def record_access(
     now: datetime,
 ) -> int:
     """Append one entry through the group commit; returns once it is durable."""
-    if getattr(_in_write, "active", False):
+    if getattr(_in_write, "depth", 0):
         # The committer would wait for this thread's transaction, and this thread for it.
         raise RuntimeError("inside audited_write, use append_entry(session=...)")
     draft = _draft(protector, context, event, now)
