@@ -76,7 +76,7 @@ def test_changing_one_stored_entry_is_detected_at_that_entry(
             parallel = verify_log(
                 session=session,
                 keys=keys,
-                batch=2,
+                chunk_level=1,
                 workers=2,
                 database_url=gateway.settings.sqlalchemy_url,
             )

@@ -29,10 +29,10 @@ from gateway.signing.keys import SigningKeys
 from schemas.access import Action, ActorRecord, Outcome
 
 
-def _verify(engine: Any, keys_dir: Path) -> Any:
+def _verify(engine: Any, keys_dir: Path, **options: Any) -> Any:
     keys = [key.public_key for key in SigningKeys(keys_dir).keyring("checkpoint")]
     with read_session(engine) as session:
-        return verify_log(session=session, keys=keys)
+        return verify_log(session=session, keys=keys, **options)
 
 
 def test_eight_writers_append_ten_thousand_entries_at_consecutive_positions(
@@ -75,6 +75,9 @@ def test_eight_writers_append_ten_thousand_entries_at_consecutive_positions(
         assert report.ok, report
         assert report.entries == writers * each
         assert report.checkpoints >= 10, "a checkpoint at least every 1,000 entries"
+        # In runs of 8 entries, joined above level 3: the same tree, the same checkpoints.
+        chunked = _verify(runtime.engine, runtime.settings.keys_dir, chunk_level=3)
+        assert (chunked.ok, chunked.head) == (True, report.head)
 
 
 def _free_port() -> int:

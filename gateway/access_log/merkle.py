@@ -135,16 +135,25 @@ class CompactRange:
 
     def append(self, leaf: bytes, completed: list[tuple[int, int, bytes]] | None = None) -> None:
         """Add one leaf hash; interior nodes it completes go to `completed` as (level, idx, h)."""
-        index, level, digest = self.size, 0, leaf
+        self.append_node(0, leaf, completed)
+
+    def append_node(
+        self, level: int, digest: bytes, completed: list[tuple[int, int, bytes]] | None = None
+    ) -> None:
+        """Add a whole perfect subtree of 2**level leaves; the tree's size must be aligned."""
+        if self.size % (1 << level):
+            raise ValueError("a subtree joins the tree only at a multiple of its size")
+        added, index = 1 << level, self.size >> level
         peaks = self.peaks
         while peaks and peaks[-1][0] == level:
             _, left = peaks.pop()
             digest = node_hash(left, digest)
             level += 1
+            index >>= 1
             if completed is not None:
-                completed.append((level, index >> level, digest))
+                completed.append((level, index, digest))
         peaks.append((level, digest))
-        self.size += 1
+        self.size += added
 
     def root(self) -> bytes:
         return fold([digest for _level, digest in self.peaks])
