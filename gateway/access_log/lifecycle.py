@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from gateway.access_log.checkpoints import CheckpointSigner, checkpoint_now
 from gateway.access_log.group_commit import committer_for
+from gateway.access_log.retention import prune_expired
 from gateway.runtime import Runtime
 from gateway.scheduler import ScheduledJob
 
@@ -41,8 +42,6 @@ def _checkpoint(runtime: Runtime) -> None:
 
 
 def _retention(runtime: Runtime) -> None:
-    from gateway.access_log.retention import prune_expired  # noqa: PLC0415
-
     prune_expired(runtime=runtime)
 
 

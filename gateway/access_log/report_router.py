@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -136,7 +136,7 @@ class ReportRequest(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
     show_employees: bool = False
-    format: str = "json"
+    format: Literal["json", "html"] = "json"
 
 
 @router.post("/citizen-report", responses=_PROBLEMS)
