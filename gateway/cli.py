@@ -144,8 +144,8 @@ def audit_verify(
     ] = None,
     workers: Annotated[
         int,
-        typer.Option(min=1, help="Processes that check entries (helps where cores are free)"),
-    ] = 1,
+        typer.Option(min=0, help="Processes that check entries; 0: one per core for large logs"),
+    ] = 0,
 ) -> None:
     """Recompute the access log's Merkle tree and check every signed checkpoint; exit 1 naming
     the first bad position."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -31,10 +32,17 @@ def _public_keys(settings: Settings) -> list[object]:
     return [key.public_key for key in SigningKeys(settings.keys_dir).keyring("checkpoint")]
 
 
+AUTO_WORKERS_FROM = 1 << 17  # below that, starting worker processes costs more than it saves
+
+
 def verify_all(
-    settings: Settings, progress: Callable[[int, int], None] | None = None, workers: int = 1
+    settings: Settings, progress: Callable[[int, int], None] | None = None, workers: int = 0
 ) -> VerifyReport:
+    """`workers` 0: one per core for a large log, none for a small one."""
     with _session(settings) as session:
+        if workers == 0:
+            large = tree_store.read_head(session).size >= AUTO_WORKERS_FROM
+            workers = (os.cpu_count() or 1) if large else 1
         return verify_log(
             session=session,
             keys=_public_keys(settings),
