@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
+from gateway.access_log import lifecycle as access_log
 from gateway.access_log.router import router as audit_router
 from gateway.consents.exports import router as consent_exports_router
 from gateway.consents.router import router as consents_router
@@ -34,10 +36,12 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        access_log.start(runtime)
         if runtime.settings.scheduler_enabled:
             jobs.start()
         yield
         jobs.shutdown()
+        await run_in_threadpool(access_log.stop, runtime)
         await asyncio.gather(*(a.aclose() for a in runtime.adapters.values()))
 
     install_cpr_redaction()

@@ -23,6 +23,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 sources_app = typer.Typer(help="The department systems.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
+keys_app = typer.Typer(help="Signing and encryption keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 console = Console()
 errors = Console(stderr=True)
@@ -134,12 +136,32 @@ def db_upgrade(config: ConfigOption = None) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(config: ConfigOption = None) -> None:
-    """Recompute the access log's hash chain; exit 1 naming the first bad entry."""
-    from gateway.access_log.service import verify_chain
-    from gateway.db import make_engine, read_session
+def audit_verify(
+    config: ConfigOption = None,
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            help="A checkpoint you kept (a signed note): check only that the log grew from it",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=0, help="Processes that check entries; 0: one per core for large logs"),
+    ] = 0,
+) -> None:
+    """Recompute the access log's Merkle tree and check every signed checkpoint; exit 1 naming
+    the first bad position."""
+    from gateway.access_log.commands import verify_all, verify_since
 
-    engine = make_engine(_settings(config).sqlalchemy_url)
+    settings = _settings(config)
+    if since is not None:
+        ok, message = verify_since(settings, since.read_text(encoding="utf-8"))
+        (console if ok else errors).print(message, highlight=False)
+        if not ok:
+            raise typer.Exit(1)
+        return
     columns = (
         TextColumn("Verifying"),
         BarColumn(),
@@ -152,13 +174,12 @@ def audit_verify(config: ConfigOption = None) -> None:
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        try:
-            with read_session(engine) as session:
-                report = verify_chain(session=session, progress=advance)
-        finally:
-            engine.dispose()
+        report = verify_all(settings, progress=advance, workers=workers)
     if report.ok:
-        console.print(f"[green]OK[/green]: {report.entries} entries, head {report.head}")
+        console.print(
+            f"[green]OK[/green]: {report.entries} entries, {report.checkpoints} signed "
+            f"checkpoints, root {report.head}"
+        )
         return
     errors.print(
         f"[red]FAILED[/red] at entry {report.first_bad}: {report.reason} "
@@ -209,3 +230,56 @@ def sources_check(
     finally:
         runtime.engine.dispose()
     raise typer.Exit(1 if problems else 0)
+
+
+@audit_app.command("prove")
+def audit_prove(
+    seq: Annotated[int, typer.Argument(help="The entry's position")],
+    config: ConfigOption = None,
+) -> None:
+    """Print a self-contained proof bundle (JSON) for one entry: the entry, its inclusion proof,
+    the signed checkpoint and the log's public keys; `helhed audit check` checks it offline."""
+    from gateway.access_log.commands import proof_bundle
+
+    try:
+        bundle = proof_bundle(_settings(config), seq)
+    except LookupError as error:
+        errors.print(str(error))
+        raise typer.Exit(1) from None
+    print(bundle)
+
+
+@audit_app.command("check")
+def audit_check(
+    bundle: Annotated[Path, typer.Argument(help="A proof bundle from `helhed audit prove`")],
+) -> None:
+    """Check a proof bundle offline: signature, inclusion, and that the entry is the leaf."""
+    from gateway.access_log.bundle import check_bundle
+
+    ok, message = check_bundle(bundle.read_text(encoding="utf-8"))
+    (console if ok else errors).print(message, highlight=False)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    use: Annotated[
+        str, typer.Option(help="checkpoint (the log's Ed25519 key), receipt, or cpr (AES)")
+    ] = "checkpoint",
+    config: ConfigOption = None,
+) -> None:
+    """Add a new key in front of a keyring; the old keys stay, to verify and to decrypt.
+    Restart the gateways to sign with the new key (they read a new AES key when they meet it)."""
+    from gateway.keys import rotate_symmetric_keyring
+    from gateway.signing.keys import USES, SigningKeys
+
+    settings = _settings(config)
+    if use == "cpr":
+        kid = rotate_symmetric_keyring(settings.keys_dir / "cpr-aes.json")
+    elif use in USES:
+        kid = str(SigningKeys(settings.keys_dir).rotate(use).kid)
+    else:
+        errors.print(f"Unknown key use {use!r}: checkpoint, receipt or cpr")
+        raise typer.Exit(2)
+    console.print(f"New {use} key [bold]{kid}[/bold]; the older ones are kept.")

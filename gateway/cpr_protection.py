@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -22,7 +23,15 @@ _AAD = b"helhed:cpr:v1"
 
 
 class CprProtector:
-    def __init__(self, aead_keys: list[tuple[str, bytes]], lookup_key: bytes) -> None:
+    def __init__(
+        self,
+        aead_keys: list[tuple[str, bytes]],
+        lookup_key: bytes,
+        reload: Callable[[], list[tuple[str, bytes]]] | None = None,
+    ) -> None:
+        # After `helhed keys rotate` another instance may encrypt with a key this one has not
+        # read yet: on an unknown key id the keyring is read again.
+        self._reload = reload
         if not aead_keys:
             raise ValueError("at least one AES key is required")
         self._current_kid, current = aead_keys[0]
@@ -32,10 +41,11 @@ class CprProtector:
 
     @classmethod
     def from_keys_dir(cls, keys_dir: Path) -> CprProtector:
-        aead = load_keyring(keys_dir / "cpr-aes.json")
+        path = keys_dir / "cpr-aes.json"
+        aead = load_keyring(path)
         # The look-up key never rotates: every stored hash would have to be recomputed.
         lookup = load_keyring(keys_dir / "cpr-lookup.json")[0][1]
-        return cls(aead, lookup)
+        return cls(aead, lookup, reload=lambda: load_keyring(path))
 
     def encrypt(self, cpr: str) -> str:
         nonce = secrets.token_bytes(12)
@@ -45,6 +55,9 @@ class CprProtector:
     def decrypt(self, token: str) -> str:
         kid, _, payload = token.partition(".")
         aead = self._by_kid.get(kid)
+        if aead is None and self._reload is not None:
+            self._by_kid.update({k: AESGCM(key) for k, key in self._reload()})
+            aead = self._by_kid.get(kid)
         if aead is None:
             raise ValueError(f"no key {kid!r} to decrypt with")
         raw = base64.b64decode(payload)

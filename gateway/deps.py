@@ -269,3 +269,4 @@ def session_token_of(request: Request, runtime: Runtime) -> str | None:
 
 SourceReader = Annotated[Actor, Depends(authorized(Permission.READ_SOURCES))]
 SourceChecker = Annotated[Actor, Depends(authorized(Permission.CHECK_SOURCE))]
+AuditReporter = Annotated[Actor, Depends(authorized(Permission.REPORT_AUDIT))]

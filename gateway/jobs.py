@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from gateway.access_log.lifecycle import AUDIT_JOBS
 from gateway.consents.jobs import EXPIRE_CONSENTS
 from gateway.scheduler import ScheduledJob
 from gateway.sources.imports import run_drop_imports
@@ -14,4 +15,5 @@ JOBS: list[ScheduledJob] = [
     ScheduledJob(
         "csv-drop-import", every=timedelta(minutes=2), run=run_drop_imports, run_at_start=True
     ),
+    *AUDIT_JOBS,
 ]

@@ -40,3 +40,17 @@ def load_keyring(path: Path) -> list[tuple[str, bytes]]:
     """(key id, key) pairs, newest first: the first encrypts, all decrypt."""
     document = json.loads(load_or_create(path, new_symmetric_keyring))
     return [(item["kid"], base64.b64decode(item["key"])) for item in document["keys"]]
+
+
+def rotate_symmetric_keyring(path: Path) -> str:
+    """Put a new key in front of the keyring (it encrypts from now on); the old ones stay, so
+    everything they encrypted can still be read. Returns the new key's id."""
+    document = json.loads(load_or_create(path, new_symmetric_keyring))
+    new = json.loads(new_symmetric_keyring())["keys"][0]
+    document["keys"].insert(0, new)
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(document, indent=2))
+    temporary.replace(path)
+    return str(new["kid"])

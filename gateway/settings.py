@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDic
 
 from adapters.protocol import SourceConfig
 from gateway import catalog_defaults
+from gateway.access_log.config import AuditSettings
 from schemas.catalog import Catalog, Category, Department, Purpose
 
 DEV_ISSUER = "urn:helhed:dev-issuer"
@@ -200,6 +201,14 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         default=1_000_000, ge=1024, description="Larger request bodies are refused (413)"
     )
+    key_folder: Path | None = Field(
+        default=None,
+        description="Where the keyrings live (e.g. a mounted secret volume; HELHED_KEY_FOLDER); "
+        "default: the data folder's keys/",
+    )
+    audit: AuditSettings = Field(
+        default_factory=AuditSettings, description="The access log: checkpoints, retention"
+    )
 
     @model_validator(mode="after")
     def _sources_use_known_vocabulary(self) -> Settings:
@@ -234,7 +243,7 @@ class Settings(BaseSettings):
 
     @property
     def keys_dir(self) -> Path:
-        return self.home / "keys"
+        return self.key_folder or self.home / "keys"
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -29,6 +29,10 @@ class Action(StrEnum):
     VIEW_BURST = "view.burst"  # one user viewed unusually many distinct citizens: a flag
     SOURCES_READ = "sources.read"
     SOURCE_CHECK = "source.check"  # IT operations tried a source, maybe with a real citizen
+    AUDIT_PROOF = "audit.proof"
+    AUDIT_EXPORT = "audit.export"
+    AUDIT_REPORT = "audit.report"
+    AUDIT_RETENTION = "audit.retention"
 
 
 class Outcome(StrEnum):
@@ -82,6 +86,8 @@ class AccessEntryBody(BaseModel):
     request_id: str
     instance: str
     detail: dict[str, Any] = Field(default_factory=dict)
+    # Random, so that a leaf hash kept after its entry is pruned cannot be confirmed by guessing.
+    nonce: str | None = Field(default=None, description="128 random bits, base64")
 
 
 class AccessEntryRead(BaseModel):
@@ -114,4 +120,35 @@ class VerifyReport(BaseModel):
     entries: int
     first_bad: int | None = Field(description="Position of the first entry that fails, if any")
     reason: str | None = None
-    head: str | None = Field(default=None, description="Hash of the last entry (hex)")
+    head: str | None = Field(default=None, description="Merkle tree root (hex)")
+    checkpoints: int = Field(default=0, description="Signed checkpoints checked")
+    pruned: int = Field(default=0, description="Entries whose body retention has removed")
+
+
+class InclusionProof(BaseModel):
+    """RFC 9162 inclusion proof of one entry in the tree of `tree_size` entries."""
+
+    leaf_index: int = Field(description="The entry's position minus one")
+    tree_size: int
+    leaf_hash: str = Field(description="SHA-256(0x00 || entry), base64")
+    hashes: list[str] = Field(description="The audit path, leaf side first, base64")
+    entry: str | None = Field(description="The entry's canonical bytes, base64; null if pruned")
+
+
+class ConsistencyProof(BaseModel):
+    first: int
+    second: int
+    hashes: list[str] = Field(description="RFC 9162 consistency proof, base64")
+
+
+class CheckpointRead(BaseModel):
+    size: int
+    root: str = Field(description="Merkle tree root, base64")
+    at: datetime
+    key_id: str = Field(description="The signing key's JWK thumbprint (`kid` in GET /v1/keys)")
+    note: str = Field(description="The C2SP signed note, as GET /v1/audit/checkpoints/latest")
+
+
+class CheckpointPage(BaseModel):
+    checkpoints: list[CheckpointRead]
+    next_cursor: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,9 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from gateway.access_log.verify import verify_log
 from gateway.cli import app as cli
+from gateway.db import read_session
 from tests.builders import consent_body
 from tests.support import LiveGateway
 
@@ -67,6 +70,17 @@ def test_changing_one_stored_entry_is_detected_at_that_entry(
         result = _cli_verify(gateway)
         assert result.exit_code == 1
         assert "entry 2" in result.output
+        # The same with the entries checked in two other processes, a few at a time.
+        keys = [k.public_key for k in gateway.runtime.signing_keys.keyring("checkpoint")]
+        with read_session(gateway.runtime.engine) as session:
+            parallel = verify_log(
+                session=session,
+                keys=keys,
+                chunk_level=1,
+                workers=2,
+                database_url=gateway.settings.sqlalchemy_url,
+            )
+        assert (parallel.ok, parallel.first_bad) == (False, 2)
 
 
 def test_deleting_an_entry_is_detected_and_named(
@@ -209,3 +223,106 @@ def test_cprs_are_never_stored_in_plain_text(
             for path in (Path(database), Path(database + "-wal")):
                 if path.exists():
                     assert citizen.encode() not in path.read_bytes()
+
+
+def _checkpoint(gateway: LiveGateway) -> None:
+    import asyncio
+
+    asyncio.run(gateway.app.state.jobs.run_once("audit-checkpoint"))
+
+
+def _rows(gateway: LiveGateway) -> list[dict[str, Any]]:
+    with gateway.runtime.engine.connect() as connection:
+        result = connection.execute(text("SELECT * FROM access_entry ORDER BY seq"))
+        return [dict(row._mapping) for row in result]
+
+
+def _insert(gateway: LiveGateway, rows: list[dict[str, Any]]) -> None:
+    columns = list(rows[0])
+    statement = text(
+        f"INSERT INTO access_entry ({', '.join(columns)}) "
+        f"VALUES ({', '.join(':' + c for c in columns)})"
+    )
+    with gateway.runtime.engine.begin() as connection:
+        for row in rows:
+            connection.execute(statement, row)
+
+
+def test_reordering_two_entries_is_detected_and_named(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    with own_gateway(scheduler_enabled=False) as gateway:
+        _some_traffic(gateway, twin_of("Sara Holm"))
+        _lift_append_only_guard(gateway)
+        rows = {row["seq"]: row for row in _rows(gateway)}
+        _sql(gateway, "DELETE FROM access_entry WHERE seq IN (2, 3)")
+        _insert(gateway, [{**rows[3], "seq": 2}, {**rows[2], "seq": 3}])
+        report = gateway.verify()
+        assert (report["ok"], report["first_bad"]) == (False, 2)
+        assert "out of place" in report["reason"]
+
+
+def test_inserting_an_entry_is_detected_and_named(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    """A forged entry at position 3, well formed and correctly hashed, the rest moved up."""
+    with own_gateway(scheduler_enabled=False) as gateway:
+        _some_traffic(gateway, twin_of("Sara Holm"))
+        _lift_append_only_guard(gateway)
+        rows = _rows(gateway)
+        forged_body = rows[2]["body"].replace('"outcome":"success"', '"outcome":"denied"')
+        forged = {
+            **rows[2],
+            "outcome": "denied",
+            "body": forged_body,
+            "hash": hashlib.sha256(b"\x00" + forged_body.encode()).hexdigest(),
+        }
+        _sql(gateway, "DELETE FROM access_entry WHERE seq >= 3")
+        _insert(gateway, [forged] + [{**row, "seq": row["seq"] + 1} for row in rows[2:]])
+        _sql(gateway, f"UPDATE log_head SET size = {len(rows) + 1}")
+        report = gateway.verify()
+        assert (report["ok"], report["first_bad"]) == (False, 3)
+
+
+def test_an_intruder_who_recomputes_every_hash_is_caught_by_the_signed_checkpoint(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    with own_gateway(scheduler_enabled=False) as gateway:
+        _some_traffic(gateway, twin_of("Sara Holm"))
+        _checkpoint(gateway)
+        assert gateway.verify()["ok"] is True
+        size = len(_rows(gateway))
+        # Rewrite entry 2 and rebuild everything derived from it: leaf, nodes, head.
+        _lift_append_only_guard(gateway)
+        if gateway.runtime.engine.dialect.name == "sqlite":
+            _sql(
+                gateway, "DROP TRIGGER merkle_node_no_update", "DROP TRIGGER merkle_node_no_delete"
+            )
+        else:
+            _sql(gateway, "ALTER TABLE merkle_node DISABLE TRIGGER merkle_node_append_only")
+        _sql(
+            gateway,
+            "UPDATE access_entry SET body = replace(body, '\"success\"', '\"denied\"'), "
+            "outcome = 'denied' WHERE seq = 2",
+        )
+        from gateway.access_log import merkle
+
+        leaves = [merkle.leaf_hash(row["body"].encode()) for row in _rows(gateway)]
+        tree, completed = merkle.CompactRange(), []
+        for leaf in leaves:
+            tree.append(leaf, completed)
+        with gateway.runtime.engine.begin() as connection:
+            connection.execute(text("DELETE FROM merkle_node"))
+            for level, idx, digest in completed:
+                connection.execute(
+                    text("INSERT INTO merkle_node (level, idx, hash) VALUES (:l, :i, :h)"),
+                    {"l": level, "i": idx, "h": digest},
+                )
+            connection.execute(
+                text("UPDATE access_entry SET hash = :h WHERE seq = 2"), {"h": leaves[1].hex()}
+            )
+            connection.execute(text("UPDATE log_head SET head_hash = :h"), {"h": tree.root().hex()})
+        report = gateway.verify()
+        assert report["ok"] is False
+        assert "checkpoint" in report["reason"]
+        assert report["first_bad"] <= size

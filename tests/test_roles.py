@@ -37,6 +37,11 @@ PUBLIC = {
     ("GET", "/signin/{name}"),
     ("GET", "/signin/callback"),
     ("GET", "/assets/helhed.css"),
+    # Signed tree heads and consistency proofs, public like a Certificate Transparency log's:
+    # sizes and hashes only, so anyone can hold the log to what it has shown before.
+    ("GET", "/v1/audit/checkpoints"),
+    ("GET", "/v1/audit/checkpoints/latest"),
+    ("GET", "/v1/audit/consistency"),
 }
 DEPARTMENT = {Role.CASEWORKER: "children-family"}
 # Consent examples are about this citizen, so that a citizen's own token may act on them.

@@ -1,26 +1,38 @@
-"""/v1/audit: the DPO reads and verifies the access log; reading it is itself logged."""
+"""/v1/audit: the DPO reads, searches and verifies the access log; reading it is itself logged.
+
+Proofs, checkpoints, exports and the citizen's report live in routers of their own, included
+here so the app wires one router.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from consent.decision import COPENHAGEN
 from gateway.access_log import service
+from gateway.access_log.proof_router import router as proof_router
+from gateway.access_log.report_router import router as report_router
+from gateway.access_log.verify import verify_log
+from gateway.auth.actor import Actor
 from gateway.db import read_session
 from gateway.deps import AuditReader, AuditVerifier, RuntimeDep, SessionDep, audit_context
 from gateway.problems import ProblemError
+from gateway.runtime import Runtime
+from gateway.signing.keys import SigningKeys
 from schemas.access import AccessEntryPage, Action, Outcome, VerifyReport
+from schemas.cpr import Cpr
 from schemas.problem import Problem
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
-_PROBLEMS: dict[int | str, dict[str, object]] = {
+PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (401, 403, 422, 503)
+    for code in (401, 403, 404, 422, 503)
 }
 
 
@@ -39,7 +51,65 @@ def _cursor(value: str | None) -> int | None:
     return int(value)
 
 
-@router.get("/entries", responses=_PROBLEMS)
+class EntrySearch(BaseModel):
+    """The filters of GET /v1/audit/entries, plus a citizen (who never goes in a URL)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    citizen: Cpr | None = None
+    actor: str | None = None
+    department: str | None = None
+    action: str | None = None
+    outcome: Outcome | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    cursor: str | None = None
+    limit: int = 100
+
+
+def _page(
+    *,
+    request: Request,
+    actor: Actor,
+    runtime: Runtime,
+    session: SessionDep,
+    search: EntrySearch,
+) -> AccessEntryPage:
+    if not 1 <= search.limit <= 1000:
+        raise ProblemError(422, "invalid_limit", "limit must be between 1 and 1000")
+    where = service.EntryFilter(
+        actor=search.actor,
+        department=search.department,
+        action=search.action,
+        outcome=search.outcome.value if search.outcome else None,
+        since=_aware(search.since),
+        until=_aware(search.until),
+        citizen_hash=runtime.protector.lookup_hash(search.citizen) if search.citizen else None,
+    )
+    rows = service.list_entries(
+        session=session, where=where, before=_cursor(search.cursor), limit=search.limit
+    )
+    entries = [service.to_read_model(row, runtime.protector) for row in rows]
+    filters: dict[str, Any] = search.model_dump(
+        mode="json", exclude_none=True, exclude={"citizen", "cursor", "limit"}
+    )
+    service.record_access(
+        engine=runtime.engine,
+        protector=runtime.protector,
+        context=audit_context(request, actor),
+        event=service.AccessEvent(
+            action=Action.AUDIT_QUERY,
+            outcome=Outcome.SUCCESS,
+            citizen=search.citizen,
+            detail={"filters": filters, "returned": len(entries)},
+        ),
+        now=runtime.clock.now(),
+    )
+    next_cursor = str(entries[-1].seq) if len(entries) == search.limit else None
+    return AccessEntryPage(entries=entries, next_cursor=next_cursor)
+
+
+@router.get("/entries", responses=PROBLEMS)
 def list_entries(
     request: Request,
     actor: AuditReader,
@@ -55,45 +125,42 @@ def list_entries(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AccessEntryPage:
     """Entries, newest first, filtered; follow `next_cursor` for older ones."""
-    where = service.EntryFilter(
+    search = EntrySearch(
         actor=actor_subject,
         department=department,
         action=action,
-        outcome=outcome.value if outcome else None,
-        since=_aware(since),
-        until=_aware(until),
+        outcome=outcome,
+        since=since,
+        until=until,
+        cursor=cursor,
+        limit=limit,
     )
-    rows = service.list_entries(session=session, where=where, before=_cursor(cursor), limit=limit)
-    entries = [service.to_read_model(row, runtime.protector) for row in rows]
-    service.record_access(
-        engine=runtime.engine,
-        protector=runtime.protector,
-        context=audit_context(request, actor),
-        event=service.AccessEvent(
-            action=Action.AUDIT_QUERY,
-            outcome=Outcome.SUCCESS,
-            detail={
-                "filters": {
-                    k: v
-                    for k, v in request.query_params.items()
-                    if k in {"actor", "department", "action", "outcome", "since", "until"}
-                },
-                "returned": len(entries),
-            },
-        ),
-        now=runtime.clock.now(),
-    )
-    next_cursor = str(entries[-1].seq) if len(entries) == limit else None
-    return AccessEntryPage(entries=entries, next_cursor=next_cursor)
+    return _page(request=request, actor=actor, runtime=runtime, session=session, search=search)
 
 
-@router.get("/verify", responses=_PROBLEMS)
+@router.post("/search", responses=PROBLEMS)
+def search_entries(
+    search: EntrySearch,
+    request: Request,
+    actor: AuditReader,
+    runtime: RuntimeDep,
+    session: SessionDep,
+) -> AccessEntryPage:
+    """The same as GET /v1/audit/entries, with a citizen among the filters, in the body."""
+    return _page(request=request, actor=actor, runtime=runtime, session=session, search=search)
+
+
+@router.get("/verify", responses=PROBLEMS)
 async def verify(request: Request, actor: AuditVerifier, runtime: RuntimeDep) -> VerifyReport:
-    """Recompute the whole chain from the stored entries; names the first entry that fails."""
+    """Recompute the whole tree from the stored entries, check every signed checkpoint, and
+    name the first position that fails."""
 
     def run() -> VerifyReport:
+        # Read from disk, not the cache: `helhed keys rotate` may have added a key since start.
+        ring = SigningKeys(runtime.settings.keys_dir).keyring("checkpoint")
+        keys = [key.public_key for key in ring]
         with read_session(runtime.engine) as session:
-            return service.verify_chain(session=session)
+            return verify_log(session=session, keys=keys)
 
     report = await run_in_threadpool(run)
     await run_in_threadpool(
@@ -109,3 +176,7 @@ async def verify(request: Request, actor: AuditVerifier, runtime: RuntimeDep) ->
         now=runtime.clock.now(),
     )
     return report
+
+
+router.include_router(proof_router)
+router.include_router(report_router)

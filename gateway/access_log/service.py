@@ -1,20 +1,27 @@
-"""Append to, read and verify the access log."""
+"""Append to and read the access log.
+
+Two ways in, one tree: `record_access` hands the entry to the group committer (its own
+transaction, shared with other requests' entries); `append_entry` appends inside the caller's
+write transaction, so a consent and its entry commit together or not at all. Both lock the
+tree head, so they take turns.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from gateway.access_log.chain import canonical_body, chain_hash
-from gateway.access_log.models import GENESIS_HASH, AccessEntryRow, LogHeadRow
+from gateway.access_log.entries import Draft, draft_entry, write_entries
+from gateway.access_log.group_commit import AccessLogUnavailable, committer_for
+from gateway.access_log.models import PRUNED, AccessEntryRow
 from gateway.cpr_protection import CprProtector
 from gateway.db import write_session
 from schemas.access import (
@@ -24,13 +31,20 @@ from schemas.access import (
     ActorRecord,
     Outcome,
     ReleaseLine,
-    VerifyReport,
 )
 from schemas.consent import ConsentRef
 
-
-class AccessLogUnavailable(Exception):
-    """The entry could not be made durable; the request must release nothing."""
+__all__ = [
+    "AccessEvent",
+    "AccessLogUnavailable",
+    "AuditContext",
+    "EntryFilter",
+    "append_entry",
+    "audited_write",
+    "list_entries",
+    "record_access",
+    "to_read_model",
+]
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,29 @@ class AccessEvent:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+def _draft(
+    protector: CprProtector, context: AuditContext, event: AccessEvent, now: datetime
+) -> Draft:
+    return draft_entry(
+        protector=protector,
+        actor=context.actor,
+        citizen=event.citizen,
+        now=now,
+        fields={
+            "action": event.action,
+            "outcome": event.outcome,
+            "reason": event.reason,
+            "purpose": event.purpose,
+            "target": event.target,
+            "released": event.released,
+            "consents": event.consents,
+            "request_id": context.request_id,
+            "instance": context.instance,
+            "detail": event.detail,
+        },
+    )
+
+
 def append_entry(
     *,
     session: Session,
@@ -64,53 +101,24 @@ def append_entry(
     now: datetime,
 ) -> int:
     """Append one entry inside the caller's write transaction; returns its position."""
-    head = session.exec(select(LogHeadRow).where(LogHeadRow.id == 1).with_for_update()).one()
-    body = AccessEntryBody(
-        seq=head.size + 1,
-        at=now,
-        action=event.action,
-        outcome=event.outcome,
-        reason=event.reason,
-        actor=context.actor,
-        purpose=event.purpose,
-        citizen_hash=protector.lookup_hash(event.citizen) if event.citizen else None,
-        citizen_ciphertext=protector.encrypt(event.citizen) if event.citizen else None,
-        target=event.target,
-        released=event.released,
-        consents=event.consents,
-        request_id=context.request_id,
-        instance=context.instance,
-        detail=event.detail,
-    )
-    canonical = canonical_body(body)
-    digest = chain_hash(head.head_hash, canonical)
-    session.add(
-        AccessEntryRow(
-            seq=body.seq,
-            at=now,
-            action=body.action,
-            outcome=body.outcome,
-            actor_subject=context.actor.subject,
-            actor_department=context.actor.department,
-            citizen_hash=body.citizen_hash,
-            body=canonical,
-            hash=digest,
-        )
-    )
-    head.size, head.head_hash = body.seq, digest
-    session.add(head)
-    session.flush()
-    return body.seq
+    draft = _draft(protector, context, event, now)
+    return write_entries(session=session, drafts=[draft])[0]
+
+
+_in_write = threading.local()
 
 
 @contextmanager
 def audited_write(engine: Engine) -> Iterator[Session]:
     """A write transaction whose failure, wherever it happens, means: nothing was written."""
+    _in_write.depth = getattr(_in_write, "depth", 0) + 1
     try:
         with write_session(engine) as session:
             yield session
     except SQLAlchemyError as error:
         raise AccessLogUnavailable(type(error).__name__) from error
+    finally:
+        _in_write.depth -= 1
 
 
 def record_access(
@@ -121,14 +129,33 @@ def record_access(
     event: AccessEvent,
     now: datetime,
 ) -> int:
-    """Append one entry in a transaction of its own and make it durable."""
-    with audited_write(engine) as session:
-        return append_entry(
-            session=session, protector=protector, context=context, event=event, now=now
-        )
+    """Append one entry through the group commit; returns once it is durable."""
+    if getattr(_in_write, "depth", 0):
+        # The committer would wait for this thread's transaction, and this thread for it.
+        raise RuntimeError("inside audited_write, use append_entry(session=...)")
+    draft = _draft(protector, context, event, now)
+    return committer_for(engine).submit(draft)
 
 
 def to_read_model(row: AccessEntryRow, protector: CprProtector) -> AccessEntryRead:
+    if row.body == PRUNED:
+        return AccessEntryRead(
+            seq=row.seq,
+            at=row.at,
+            action=row.action,
+            outcome=row.outcome,
+            reason=None,
+            actor=ActorRecord(),
+            purpose=None,
+            citizen=None,
+            target=None,
+            released=[],
+            consents=[],
+            request_id="",
+            instance="",
+            detail={"pruned": True},
+            hash=row.hash,
+        )
     body = AccessEntryBody.model_validate_json(row.body)
     return AccessEntryRead(
         seq=body.seq,
@@ -160,11 +187,7 @@ class EntryFilter:
     citizen_hash: str | None = None
 
 
-def list_entries(
-    *, session: Session, where: EntryFilter, before: int | None, limit: int
-) -> list[AccessEntryRow]:
-    """Newest first; `before` is the keyset cursor (a position)."""
-    query = select(AccessEntryRow)
+def filtered(query: Any, where: EntryFilter) -> Any:
     conditions = [
         (where.actor, col(AccessEntryRow.actor_subject)),
         (where.department, col(AccessEntryRow.actor_department)),
@@ -179,69 +202,15 @@ def list_entries(
         query = query.where(col(AccessEntryRow.at) >= where.since)
     if where.until is not None:
         query = query.where(col(AccessEntryRow.at) < where.until)
+    return query
+
+
+def list_entries(
+    *, session: Session, where: EntryFilter, before: int | None, limit: int
+) -> list[AccessEntryRow]:
+    """Newest first; `before` is the keyset cursor (a position)."""
+    query = filtered(select(AccessEntryRow), where)
     if before is not None:
         query = query.where(col(AccessEntryRow.seq) < before)
     query = query.order_by(col(AccessEntryRow.seq).desc()).limit(limit)
     return list(session.exec(query))
-
-
-def _index_mismatch(row: AccessEntryRow, body: dict[str, Any]) -> str | None:
-    """The indexed columns must say what the body says, or filters could hide an entry."""
-    actor = body.get("actor") or {}
-    expected = {
-        "action": body.get("action"),
-        "outcome": body.get("outcome"),
-        "actor_subject": actor.get("subject"),
-        "actor_department": actor.get("department"),
-        "citizen_hash": body.get("citizen_hash"),
-    }
-    for name, value in expected.items():
-        if getattr(row, name) != value:
-            return f"column {name} does not match the entry"
-    return None
-
-
-def verify_chain(
-    *, session: Session, batch: int = 5000, progress: Callable[[int, int], None] | None = None
-) -> VerifyReport:
-    """Recompute every hash from the stored bodies and name the first entry that fails."""
-    head = session.exec(select(LogHeadRow).where(LogHeadRow.id == 1)).one()
-    total = session.exec(select(func.count()).select_from(AccessEntryRow)).one()
-    previous, expected_seq, checked = GENESIS_HASH, 1, 0
-
-    def failed(seq: int, reason: str) -> VerifyReport:
-        return VerifyReport(ok=False, entries=total, first_bad=seq, reason=reason, head=previous)
-
-    while True:
-        rows = session.exec(
-            select(AccessEntryRow)
-            .where(col(AccessEntryRow.seq) >= expected_seq)
-            .order_by(col(AccessEntryRow.seq))
-            .limit(batch)
-        ).all()
-        if not rows:
-            break
-        for row in rows:
-            if row.seq != expected_seq:
-                return failed(expected_seq, f"entry {expected_seq} is missing")
-            try:
-                body = json.loads(row.body)
-            except ValueError:
-                return failed(row.seq, "the entry is not valid JSON")
-            if body.get("seq") != row.seq:
-                return failed(row.seq, "the entry's position does not match its place")
-            digest = chain_hash(previous, row.body)
-            if digest != row.hash:
-                return failed(row.seq, "the entry's hash does not match its content")
-            mismatch = _index_mismatch(row, body)
-            if mismatch:
-                return failed(row.seq, mismatch)
-            previous, expected_seq, checked = digest, expected_seq + 1, checked + 1
-        if progress:
-            progress(checked, total)
-        session.expunge_all()
-    if head.size != checked:
-        return failed(checked + 1, f"the log head records {head.size} entries, {checked} found")
-    if head.head_hash != previous:
-        return failed(checked, "the log head's hash does not match the last entry")
-    return VerifyReport(ok=True, entries=checked, first_bad=None, head=previous)

@@ -28,6 +28,7 @@ class Permission(StrEnum):
     WITHDRAW_OWN_CONSENT = "withdraw-own-consent"
     READ_SOURCES = "read-sources"
     CHECK_SOURCE = "check-source"
+    REPORT_AUDIT = "report-audit"  # a citizen's insight report: the DPO's, or the citizen's own
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -42,15 +43,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     # The DPO reviews the log and never sees case data.
-    Role.DPO: frozenset({Permission.READ_AUDIT, Permission.VERIFY_AUDIT}),
+    Role.DPO: frozenset({Permission.READ_AUDIT, Permission.VERIFY_AUDIT, Permission.REPORT_AUDIT}),
     # IT operations run the sources; a check with a citizen is logged like any access.
     Role.ITOPS: frozenset({Permission.READ_SOURCES, Permission.CHECK_SOURCE}),
-    # A citizen's token names the citizen (sub = CPR): their own consents, nothing else.
+    # A citizen's token names the citizen: their own consents and insight report, nothing else.
     Role.CITIZEN: frozenset(
         {
             Permission.LIST_OWN_CONSENTS,
             Permission.READ_OWN_RECEIPT,
             Permission.WITHDRAW_OWN_CONSENT,
+            Permission.REPORT_AUDIT,
         }
     ),
 }
@@ -82,6 +84,7 @@ AUDITED_ACTION: dict[Permission, Action] = {
     Permission.WITHDRAW_OWN_CONSENT: Action.CONSENT_WITHDRAW,
     Permission.READ_SOURCES: Action.SOURCES_READ,
     Permission.CHECK_SOURCE: Action.SOURCE_CHECK,
+    Permission.REPORT_AUDIT: Action.AUDIT_REPORT,
 }
 
 

@@ -1,0 +1,145 @@
+"""Turning an access event into an entry: drafted in the caller's thread, numbered on commit.
+
+An entry's canonical bytes include its position, which only the transaction holding the head
+lock knows. So the caller does the costly part (validation, encryption, JSON of everything but
+the position) and the committer splices the position in: the keys are sorted, so `seq` sits
+between the keys before it and the keys after it, and the result equals the canonical JSON of
+the whole entry.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from gateway.access_log import merkle, tree_store
+from gateway.access_log.chain import canonical_json
+from gateway.cpr_protection import CprProtector
+from schemas.access import AccessEntryBody, ActorRecord
+
+# Called inside the append transaction with the old size, the new size and the new root: may
+# write a checkpoint.
+Checkpointer = Callable[[Session, int, int, bytes], None]
+
+
+@dataclass(frozen=True)
+class Draft:
+    before_seq: str  # canonical JSON of the keys that sort before "seq", closing brace dropped
+    after_seq: str  # canonical JSON of the keys that sort after "seq", opening brace dropped
+    columns: dict[str, Any]  # the indexed columns, as the body says them
+
+    def canonical(self, seq: int) -> str:
+        return f'{self.before_seq},"seq":{seq},{self.after_seq}'
+
+
+_CPR_SUBJECT = re.compile(r"^\d{6}-?\d{4}$")
+
+
+def citizen_subject(cpr: str, protector: CprProtector) -> str:
+    """How the log names a citizen who acts themselves: by keyed hash, never by CPR (rule 5)."""
+    return f"citizen:{protector.lookup_hash(cpr.replace('-', ''))}"
+
+
+def citizen_actor(actor: ActorRecord, protector: CprProtector) -> ActorRecord:
+    """A citizen signs in with their CPR as subject; the log keeps only its keyed hash."""
+    if actor.subject and _CPR_SUBJECT.match(actor.subject):
+        return actor.model_copy(update={"subject": citizen_subject(actor.subject, protector)})
+    return actor
+
+
+def draft_entry(
+    *,
+    protector: CprProtector,
+    actor: ActorRecord,
+    fields: dict[str, Any],
+    citizen: str | None,
+    now: datetime,
+) -> Draft:
+    """Everything about an entry except its position; raises if the event is malformed."""
+    actor = citizen_actor(actor, protector)
+    body = AccessEntryBody(
+        seq=0,
+        at=now,
+        actor=actor,
+        citizen_hash=protector.lookup_hash(citizen) if citizen else None,
+        citizen_ciphertext=protector.encrypt(citizen) if citizen else None,
+        nonce=base64.b64encode(secrets.token_bytes(16)).decode("ascii"),
+        **fields,
+    ).model_dump(mode="json", exclude={"seq"})
+    # UTC with microseconds, always the same width, whatever the caller's clock gave.
+    body["at"] = now.astimezone(UTC).isoformat(timespec="microseconds")
+    before = canonical_json({k: v for k, v in body.items() if k < "seq"})
+    after = canonical_json({k: v for k, v in body.items() if k > "seq"})
+    return Draft(
+        before_seq=before[:-1],
+        after_seq=after[1:],
+        columns={
+            "at": now.astimezone(UTC),
+            "action": body["action"],
+            "outcome": body["outcome"],
+            "actor_subject": actor.subject,
+            "actor_department": actor.department,
+            "citizen_hash": body["citizen_hash"],
+        },
+    )
+
+
+def write_entries(
+    *, session: Session, drafts: list[Draft], checkpointer: Checkpointer | None = None
+) -> list[int]:
+    """Append entries at the end of the tree, inside the caller's transaction; their positions."""
+    head = tree_store.lock_head(session)
+    old_size = head.size
+    tree = _right_edge(session, head)
+    rows, completed = [], []
+    for draft in drafts:
+        seq = tree.size + 1
+        canonical = draft.canonical(seq)
+        leaf = merkle.leaf_hash(canonical.encode("ascii"))
+        tree.append(leaf, completed)
+        c = draft.columns
+        rows.append(
+            (seq, c["at"], c["action"], c["outcome"], c["actor_subject"],
+             c["actor_department"], c["citizen_hash"], canonical, leaf.hex())
+        )  # fmt: skip
+    tree_store.insert_rows(session, "access_entry", _COLUMNS, rows)
+    tree_store.store_nodes(session, completed)
+    root = tree.root()
+    tree_store.set_head(session, size=tree.size, root=root)
+    if checkpointer is not None:
+        checkpointer(session, old_size, tree.size, root)
+    _EDGES[_engine_of(session)] = (root.hex(), merkle.CompactRange(tree.size, list(tree.peaks)))
+    return [row[0] for row in rows]
+
+
+_COLUMNS = [
+    "seq", "at", "action", "outcome", "actor_subject", "actor_department", "citizen_hash",
+    "body", "hash",
+]  # fmt: skip
+
+# The tree's right edge after this process's last append, per database: reused when the
+# locked head still has that size and root (nobody else appended since), read again otherwise.
+# Written only while holding the head lock; a rolled-back append leaves a stale edge that the
+# head check rejects.
+_EDGES: WeakKeyDictionary[Engine, tuple[str, merkle.CompactRange]] = WeakKeyDictionary()
+
+
+def _engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _right_edge(session: Session, head: tree_store.Head) -> merkle.CompactRange:
+    cached = _EDGES.get(_engine_of(session))
+    if cached is not None and cached[1].size == head.size and cached[0] == head.root:
+        return merkle.CompactRange(head.size, list(cached[1].peaks))
+    return tree_store.compact_range(session, head.size)

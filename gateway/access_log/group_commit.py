@@ -1,0 +1,110 @@
+"""Group commit: many requests' entries made durable by one transaction, none answered before.
+
+One committer thread per database engine (per gateway process) collects the drafts that
+requests hand it, for at most a couple of milliseconds and only while more are expected, then
+appends them all in one transaction that locks the tree head (`SELECT … FOR UPDATE` on
+PostgreSQL, `BEGIN IMMEDIATE` on SQLite), and only after the commit wakes each request with its
+position. If the transaction fails, every request in it gets AccessLogUnavailable and releases
+nothing. Other processes do the same on the same head row, so positions stay consecutive.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from concurrent.futures import Future
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine
+
+from gateway.access_log.entries import Checkpointer, Draft, write_entries
+from gateway.db import write_session
+
+
+class AccessLogUnavailable(Exception):
+    """The entry could not be made durable; the request must release nothing."""
+
+
+WINDOW_SECONDS = 0.002
+MAX_BATCH = 500
+IDLE_SECONDS = 5.0  # an idle committer thread ends; the next entry starts a new one
+
+
+class GroupCommitter:
+    def __init__(self, engine: Engine) -> None:
+        # Weak, so that the registry below does not keep every engine ever made alive.
+        self._engine = weakref.ref(engine)
+        self._cond = threading.Condition()
+        self._pending: list[tuple[Draft, Future[int]]] = []
+        self._thread: threading.Thread | None = None
+        self._expected = 1  # how many entries the last batch held: the concurrency seen
+        self.checkpointer: Checkpointer | None = None
+        self.batches = 0
+
+    def submit(self, draft: Draft) -> int:
+        """Append one entry; returns its position once it is durable."""
+        future: Future[int] = Future()
+        with self._cond:
+            self._pending.append((draft, future))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="helhed-group-commit", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+        return future.result()
+
+    def _next_batch(self) -> list[tuple[Draft, Future[int]]] | None:
+        with self._cond:
+            if not self._pending:
+                self._cond.wait(IDLE_SECONDS)
+                if not self._pending:
+                    self._thread = None
+                    return None
+            # Wait a moment for the others only when others have been seen lately, so a lone
+            # request never pays for the window.
+            deadline = time.monotonic() + WINDOW_SECONDS
+            while len(self._pending) < min(self._expected, MAX_BATCH):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            self._expected = len(batch)
+            return batch
+
+    def _run(self) -> None:
+        while (batch := self._next_batch()) is not None:
+            engine = self._engine()
+            try:
+                if engine is None:
+                    raise AccessLogUnavailable("the database engine is gone")
+                with write_session(engine) as session:
+                    seqs = write_entries(
+                        session=session,
+                        drafts=[draft for draft, _ in batch],
+                        checkpointer=self.checkpointer,
+                    )
+            except Exception as error:  # whatever it was, nothing in this batch is durable
+                failure = AccessLogUnavailable(type(error).__name__)
+                for _, future in batch:
+                    future.set_exception(failure)
+                continue
+            finally:
+                del engine
+            self.batches += 1
+            for (_, future), seq in zip(batch, seqs, strict=True):
+                future.set_result(seq)
+
+
+_COMMITTERS: WeakKeyDictionary[Engine, GroupCommitter] = WeakKeyDictionary()
+_REGISTRY_LOCK = threading.Lock()
+
+
+def committer_for(engine: Engine) -> GroupCommitter:
+    with _REGISTRY_LOCK:
+        committer = _COMMITTERS.get(engine)
+        if committer is None:
+            committer = _COMMITTERS[engine] = GroupCommitter(engine)
+        return committer

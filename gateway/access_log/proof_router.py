@@ -1,0 +1,125 @@
+"""Proofs and signed checkpoints: what lets anyone check the log without trusting us.
+
+Checkpoints and consistency proofs hold hashes only, no personal data, and are public like a
+Certificate Transparency log's tree heads; an inclusion proof carries the entry, so only the DPO
+reads one, and that read is logged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse
+from sqlmodel import col, select
+
+from gateway.access_log import checkpoints, proofs, service
+from gateway.access_log.models import CheckpointRow
+from gateway.deps import AuditReader, RuntimeDep, SessionDep, audit_context
+from gateway.problems import ProblemError
+from schemas.access import (
+    Action,
+    CheckpointPage,
+    CheckpointRead,
+    ConsistencyProof,
+    InclusionProof,
+    Outcome,
+)
+from schemas.problem import Problem
+
+router = APIRouter()
+
+_PROBLEMS: dict[int | str, dict[str, object]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}}
+    for code in (401, 403, 404, 409, 422, 503)
+}
+
+
+def _read(row: CheckpointRow) -> CheckpointRead:
+    return CheckpointRead(
+        size=row.size,
+        root=proofs.b64(bytes.fromhex(row.root)),
+        at=row.at,
+        key_id=row.key_id,
+        note=row.note,
+    )
+
+
+@router.get("/entries/{seq}/proof", responses=_PROBLEMS)
+def inclusion_proof(
+    seq: int,
+    request: Request,
+    actor: AuditReader,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    tree_size: Annotated[int | None, Query(ge=1)] = None,
+) -> InclusionProof:
+    """The entry and its audit path in the tree of `tree_size` entries (default: the latest
+    checkpoint that covers it, so the proof can be checked against a signed root)."""
+    if tree_size is None:
+        covering = checkpoints.at_least(session, seq)
+        latest = covering or checkpoints.latest(session)
+        if covering is None:
+            raise ProblemError(
+                409,
+                "not_yet_checkpointed",
+                f"No signed checkpoint covers entry {seq} yet; ask again in a second, or give "
+                f"tree_size (the latest checkpoint has {latest.size if latest else 0} entries)",
+            )
+        tree_size = covering.size
+    proof = proofs.inclusion(session=session, seq=seq, tree_size=tree_size)
+    service.record_access(
+        engine=runtime.engine,
+        protector=runtime.protector,
+        context=audit_context(request, actor),
+        event=service.AccessEvent(
+            action=Action.AUDIT_PROOF,
+            outcome=Outcome.SUCCESS,
+            target=str(seq),
+            detail={"tree_size": tree_size},
+        ),
+        now=runtime.clock.now(),
+    )
+    return proof
+
+
+@router.get("/consistency", responses=_PROBLEMS)
+def consistency_proof(
+    session: SessionDep,
+    first: Annotated[int, Query(ge=1)],
+    second: Annotated[int, Query(ge=1)],
+) -> ConsistencyProof:
+    """The proof that the log of `second` entries extends the log of `first` unchanged."""
+    return proofs.consistency(session=session, first=first, second=second)
+
+
+@router.get(
+    "/checkpoints/latest",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}}, **_PROBLEMS},
+)
+def latest_checkpoint(session: SessionDep) -> PlainTextResponse:
+    """The newest signed checkpoint, as a C2SP signed note (verify with GET /v1/keys)."""
+    row = checkpoints.latest(session)
+    if row is None:
+        raise ProblemError(404, "no_checkpoint", "The log has no signed checkpoint yet")
+    return PlainTextResponse(row.note, media_type="text/plain; charset=utf-8")
+
+
+@router.get("/checkpoints", responses=_PROBLEMS)
+def list_checkpoints(
+    session: SessionDep,
+    since: Annotated[datetime | None, Query(description="Signed at or after")] = None,
+    cursor: Annotated[int | None, Query(ge=0, description="next_cursor of a page")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> CheckpointPage:
+    """Signed checkpoints, oldest first."""
+    query = select(CheckpointRow)
+    if since is not None:
+        query = query.where(col(CheckpointRow.at) >= since)
+    if cursor is not None:
+        query = query.where(col(CheckpointRow.size) > cursor)
+    rows = list(session.exec(query.order_by(col(CheckpointRow.size)).limit(limit)))
+    next_cursor = str(rows[-1].size) if len(rows) == limit else None
+    return CheckpointPage(checkpoints=[_read(row) for row in rows], next_cursor=next_cursor)

@@ -1,0 +1,204 @@
+"""Exports, anomaly reports and the citizen's insight report; each read is logged first."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
+
+from gateway.access_log import anomalies, checkpoints, citizen_report, export, service
+from gateway.access_log.lifecycle import signer
+from gateway.auth.permissions import Permission, permissions_of
+from gateway.db import read_session
+from gateway.deps import AuditReader, AuditReporter, RuntimeDep, SessionDep, audit_context
+from gateway.problems import ProblemError
+from schemas.access import Action, Outcome
+from schemas.cpr import Cpr, normalize_cpr
+from schemas.problem import Problem
+
+router = APIRouter()
+
+_PROBLEMS: dict[int | str, dict[str, object]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}}
+    for code in (401, 403, 422, 503)
+}
+
+
+class ExportFormat(StrEnum):
+    JSONL = "jsonl"
+    CSV = "csv"
+    FHIR = "fhir"
+
+
+_MEDIA = {
+    ExportFormat.JSONL: ("application/x-ndjson", "jsonl"),
+    ExportFormat.CSV: ("text/csv; charset=utf-8", "csv"),
+    ExportFormat.FHIR: ("application/fhir+json", "json"),
+}
+
+
+@router.get("/export", responses=_PROBLEMS)
+def export_entries(
+    request: Request,
+    actor: AuditReader,
+    runtime: RuntimeDep,
+    format: Annotated[ExportFormat, Query()] = ExportFormat.JSONL,
+    actor_subject: Annotated[str | None, Query(alias="actor", max_length=200)] = None,
+    department: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+    outcome: Annotated[Outcome | None, Query()] = None,
+    since: Annotated[datetime | None, Query()] = None,
+    until: Annotated[datetime | None, Query()] = None,
+) -> StreamingResponse:
+    """The filtered log, oldest first, streamed as JSON lines, CSV or a FHIR R4 Bundle of
+    AuditEvents. The export is logged before the first byte leaves."""
+    where = service.EntryFilter(
+        actor=actor_subject,
+        department=department,
+        action=action,
+        outcome=outcome.value if outcome else None,
+        since=since,
+        until=until,
+    )
+    service.record_access(
+        engine=runtime.engine,
+        protector=runtime.protector,
+        context=audit_context(request, actor),
+        event=service.AccessEvent(
+            action=Action.AUDIT_EXPORT,
+            outcome=Outcome.SUCCESS,
+            detail={
+                "format": format.value,
+                "filters": {
+                    k: v
+                    for k, v in request.query_params.items()
+                    if k in {"actor", "department", "action", "outcome", "since", "until"}
+                },
+            },
+        ),
+        now=runtime.clock.now(),
+    )
+    items = export.entries(engine=runtime.engine, protector=runtime.protector, where=where)
+    body = {
+        ExportFormat.JSONL: export.jsonl,
+        ExportFormat.CSV: export.csv_lines,
+        ExportFormat.FHIR: export.fhir_bundle,
+    }[format](items)
+    media, suffix = _MEDIA[format]
+    return StreamingResponse(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="access-log.{suffix}"'},
+    )
+
+
+@router.get("/anomalies", responses=_PROBLEMS)
+def list_anomalies(
+    request: Request,
+    actor: AuditReader,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    since: Annotated[datetime | None, Query(description="Default: 7 days ago")] = None,
+    until: Annotated[datetime | None, Query(description="Default: now")] = None,
+) -> dict[str, Any]:
+    """Actors with unusually many citizens a day, views outside working hours, views of
+    citizens the actor's department has no case with, and repeated denials."""
+    now = runtime.clock.now()
+    until = until or now
+    since = since or until - timedelta(days=7)
+    found = anomalies.find_anomalies(
+        session=session, settings=runtime.settings.audit, since=since, until=until
+    )
+    service.record_access(
+        engine=runtime.engine,
+        protector=runtime.protector,
+        context=audit_context(request, actor),
+        event=service.AccessEvent(
+            action=Action.AUDIT_QUERY,
+            outcome=Outcome.SUCCESS,
+            detail={"report": "anomalies", "since": since.isoformat(), "returned": len(found)},
+        ),
+        now=now,
+    )
+    return {"since": since, "until": until, "anomalies": found}
+
+
+class ReportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    citizen: Cpr | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    show_employees: bool = False
+    format: Literal["json", "html"] = "json"
+
+
+@router.post("/citizen-report", responses=_PROBLEMS)
+async def make_citizen_report(
+    body: ReportRequest, request: Request, actor: AuditReporter, runtime: RuntimeDep
+) -> Any:
+    """Who has used the citizen's data: dates, purposes and departments, each line with its
+    inclusion proof against one signed checkpoint. JSON, or a printable page when the body says
+    `"format": "html"` or the request accepts text/html. The DPO may ask for any citizen and
+    for the employees' names; a citizen only for their own report, without names."""
+    is_dpo = Permission.READ_AUDIT in permissions_of(list(actor.roles))
+    own: str | None = None
+    if not is_dpo:
+        try:
+            own = normalize_cpr(actor.subject)
+        except ValueError:
+            own = None
+    citizen = body.citizen or own
+    if citizen is None:
+        raise ProblemError(422, "citizen_required", "Name the citizen in the body")
+    if not is_dpo and citizen != own:
+        raise ProblemError(403, "not_your_report", "A citizen may see only their own report")
+    show_employees = body.show_employees and is_dpo
+    html = body.format == "html" or "text/html" in request.headers.get("accept", "")
+
+    def build() -> dict[str, Any]:
+        with read_session(runtime.engine) as session:
+            lines = citizen_report.report_lines(
+                session=session,
+                protector=runtime.protector,
+                citizen=citizen,
+                since=body.since,
+                until=body.until,
+                show_employees=show_employees,
+            )
+        service.record_access(
+            engine=runtime.engine,
+            protector=runtime.protector,
+            context=audit_context(request, actor),
+            event=service.AccessEvent(
+                action=Action.AUDIT_REPORT,
+                outcome=Outcome.SUCCESS,
+                citizen=citizen,
+                detail={"lines": len(lines), "show_employees": show_employees},
+            ),
+            now=runtime.clock.now(),
+        )
+        # One signed checkpoint that covers every line, so every proof checks against it.
+        checkpoints.checkpoint_now(engine=runtime.engine, signer=signer(runtime))
+        with read_session(runtime.engine) as session:
+            latest = checkpoints.latest(session)
+            assert latest is not None
+            citizen_report.attach_proofs(session=session, lines=lines, checkpoint=latest)
+        return {
+            "citizen": citizen,
+            "generated_at": runtime.clock.now(),
+            "lines": lines,
+            "tree_size": latest.size,
+            "checkpoint": latest.note,
+        }
+
+    report = await run_in_threadpool(build)
+    if html:
+        return HTMLResponse(citizen_report.render_html(report, show_employees=show_employees))
+    return JSONResponse(jsonable_encoder(report))

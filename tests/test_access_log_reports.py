@@ -1,0 +1,220 @@
+"""What the DPO and the citizen get out of the log: search, export, anomalies, the insight
+report with its proofs, and retention that prunes without breaking the tree."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import csv
+import io
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from tests.builders import consent_body
+from tests.support import LiveGateway
+from tests.test_access_log_proofs import inclusion_ok, note_ok
+
+
+def _citizen_headers(gateway: LiveGateway, cpr: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {gateway.token('citizen', None, subject=cpr)}"}
+
+
+def test_the_dpo_searches_by_citizen_in_the_body_and_exports(
+    gateway: LiveGateway, twin_of: Callable[[str], str]
+) -> None:
+    assert gateway.http is not None
+    citizen = twin_of("Sara Holm")
+    gateway.post("/v1/consents", consent_body(citizen)).raise_for_status()
+    gateway.view(citizen).raise_for_status()
+    dpo = gateway.headers("dpo", None)
+    found = gateway.http.post(
+        "/v1/audit/search", json={"citizen": citizen, "action": "view"}, headers=dpo
+    ).json()
+    assert [e["citizen"] for e in found["entries"]] == [citizen]
+    logged = gateway.audit_entries(action="audit.query", actor="dpo-none")
+    assert any(e["citizen"] == citizen for e in logged), "the search itself is logged"
+
+    lines = gateway.http.get(
+        "/v1/audit/export", params={"format": "jsonl", "action": "view"}, headers=dpo
+    )
+    assert lines.headers["content-type"].startswith("application/x-ndjson")
+    assert citizen in {json.loads(line)["citizen"] for line in lines.text.splitlines()}
+    table = gateway.http.get("/v1/audit/export", params={"format": "csv"}, headers=dpo).text
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert any(row["citizen"] == citizen and row["action"] == "view" for row in rows)
+    bundle = gateway.http.get(
+        "/v1/audit/export", params={"format": "fhir", "action": "view"}, headers=dpo
+    ).json()
+    assert bundle["resourceType"] == "Bundle"
+    events = [entry["resource"] for entry in bundle["entry"]]
+    assert all(event["resourceType"] == "AuditEvent" for event in events)
+    assert any(
+        entity.get("what", {}).get("identifier", {}).get("value") == citizen
+        for event in events
+        for entity in event.get("entity", [])
+    )
+    assert gateway.audit_entries(action="audit.export"), "exports are logged"
+    caseworker = gateway.http.get("/v1/audit/export", headers=gateway.headers())
+    assert caseworker.status_code == 403
+
+
+def test_the_citizen_gets_their_own_report_with_proofs_and_nobody_elses(
+    gateway: LiveGateway, twin_of: Callable[[str], str]
+) -> None:
+    assert gateway.http is not None
+    citizen, other = twin_of("Sara Holm"), twin_of("Henrik Madsen")
+    gateway.post("/v1/consents", consent_body(citizen)).raise_for_status()
+    gateway.view(citizen).raise_for_status()
+    gateway.view(other).raise_for_status()
+    mine = _citizen_headers(gateway, citizen)
+
+    report = gateway.http.post("/v1/audit/citizen-report", json={}, headers=mine).json()
+    assert report["citizen"] == citizen
+    actions = [line["action"] for line in report["lines"]]
+    assert actions == ["consent.record", "view"]
+    view = report["lines"][1]
+    assert view["department"] == "children-family"
+    assert view["purpose"] == "coordinated-plan"
+    assert view["employee"] is None, "the employee is withheld from the citizen"
+    assert {"department": "jobcenter", "category": "benefits"} in view["released"]
+    jwks = gateway.http.get("/v1/keys").json()
+    ok, size, root = note_ok(report["checkpoint"], jwks)
+    assert ok
+    for line in report["lines"]:
+        assert inclusion_ok(line["proof"], root, size)
+    assert "Test caseworker" not in json.dumps(report)
+
+    page = gateway.http.post("/v1/audit/citizen-report", json={"format": "html"}, headers=mine)
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Who has used your information" in page.text
+    assert "children-family" in page.text
+
+    refused = gateway.http.post("/v1/audit/citizen-report", json={"citizen": other}, headers=mine)
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_your_report")
+    for role, department in (("caseworker", "children-family"), ("itops", None)):
+        response = gateway.http.post(
+            "/v1/audit/citizen-report",
+            json={"citizen": citizen},
+            headers=gateway.headers(role, department),
+        )
+        assert response.status_code == 403
+        listing = gateway.http.get("/v1/audit/entries", headers=_citizen_headers(gateway, citizen))
+        assert listing.status_code == 403, "a citizen reads no other entries"
+
+    dpo = gateway.http.post(
+        "/v1/audit/citizen-report",
+        json={"citizen": citizen, "show_employees": True},
+        headers=gateway.headers("dpo", None),
+    ).json()
+    assert dpo["lines"][1]["employee"]["name"] == "Test caseworker"
+    stored = gateway.audit_entries(action="audit.report")
+    assert citizen not in {e["actor"]["subject"] for e in stored}, "no CPR as a log subject"
+
+
+def test_anomalies_name_night_views_views_without_an_own_case_and_repeated_denials(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    citizen = twin_of("Sara Holm")
+    with own_gateway(
+        audit={
+            "citizens_per_day_threshold": 1,
+            "working_hours_start": "00:00",
+            "working_hours_end": "00:01",
+        }
+    ) as gateway:
+        assert gateway.http is not None
+        gateway.view(citizen, as_="health").raise_for_status()
+        gateway.view(twin_of("Henrik Madsen"), as_="health").raise_for_status()
+        for _ in range(3):
+            gateway.http.post("/v1/views", json={"citizen": "x"}, headers=gateway.headers())
+        found = gateway.http.get(
+            "/v1/audit/anomalies", headers=gateway.headers("dpo", None)
+        ).json()["anomalies"]
+        kinds = {(a["kind"], a["actor"]) for a in found}
+        assert ("many-citizens", "caseworker-health") in kinds
+        assert ("outside-working-hours", "caseworker-health") in kinds
+        assert ("repeated-denials", "caseworker-children-family") in kinds
+        assert ("no-own-case", "caseworker-health") in kinds
+
+
+def test_retention_prunes_old_bodies_in_checkpointed_ranges_and_the_tree_still_verifies(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    citizen = twin_of("Sara Holm")
+    with own_gateway(scheduler_enabled=False) as gateway:
+        assert gateway.http is not None
+        gateway.post("/v1/consents", consent_body(citizen)).raise_for_status()
+        gateway.view(citizen).raise_for_status()
+        jobs = gateway.app.state.jobs
+        asyncio.run(jobs.run_once("audit-checkpoint"))
+        old = gateway.http.get("/v1/audit/checkpoints/latest").text
+        gateway.clock.offset = timedelta(days=30 * 25)
+        gateway.view(citizen).raise_for_status()  # young: stays
+        asyncio.run(jobs.run_once("audit-retention"))
+        dpo = gateway.headers("dpo", None)
+        entries = {e["seq"]: e for e in gateway.audit_entries()}
+        assert entries[1]["detail"] == {"pruned": True}
+        assert entries[1]["citizen"] is None
+        pruning = [e for e in entries.values() if e["action"] == "audit.retention"]
+        assert pruning
+        assert pruning[0]["detail"]["pruned_from"] == 1
+        assert gateway.verify()["ok"] is True
+        asyncio.run(jobs.run_once("audit-checkpoint"))
+        note = gateway.http.get("/v1/audit/checkpoints/latest").text
+        ok, size, root = note_ok(note, gateway.http.get("/v1/keys").json())
+        assert ok
+        proof = gateway.http.get(
+            "/v1/audit/entries/1/proof", params={"tree_size": size}, headers=dpo
+        ).json()
+        assert proof["entry"] is None
+        assert inclusion_ok(proof, root, size)
+        old_size = note_ok(old, gateway.http.get("/v1/keys").json())[1]
+        consistency = gateway.http.get(
+            "/v1/audit/consistency", params={"first": old_size, "second": size}
+        )
+        assert consistency.status_code == 200
+        report = gateway.http.post(
+            "/v1/audit/citizen-report", json={}, headers=_citizen_headers(gateway, citizen)
+        ).json()
+        assert [line["action"] for line in report["lines"]] == ["view"], "only the young one"
+        assert base64.b64decode(proof["leaf_hash"])
+
+
+def test_rotated_keys_sign_and_encrypt_from_then_on_and_old_ones_still_verify_and_decrypt(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    from typer.testing import CliRunner
+
+    from gateway.cli import app as cli
+    from gateway.cpr_protection import CprProtector
+    from tests.support import LiveGateway as Live
+
+    citizen = twin_of("Sara Holm")
+    with own_gateway(scheduler_enabled=False) as gateway:
+        gateway.post("/v1/consents", consent_body(citizen)).raise_for_status()
+        asyncio.run(gateway.app.state.jobs.run_once("audit-checkpoint"))
+        env = {"HELHED_HOME": str(gateway.settings.home)}
+        for use in ("checkpoint", "cpr"):
+            rotated = CliRunner().invoke(cli, ["keys", "rotate", "--use", use], env=env)
+            assert rotated.exit_code == 0, rotated.output
+        fresh = CprProtector.from_keys_dir(gateway.settings.keys_dir)
+        assert gateway.runtime.protector.decrypt(fresh.encrypt(citizen)) == citizen
+        gateway.stop()
+        second = Live(gateway.settings).start()
+        try:
+            assert second.http is not None
+            second.view(citizen).raise_for_status()
+            asyncio.run(second.app.state.jobs.run_once("audit-checkpoint"))
+            jwks = second.http.get("/v1/keys").json()
+            assert len([k for k in jwks["keys"] if k["helhed_use"] == "checkpoint"]) == 2
+            listed = second.http.get("/v1/audit/checkpoints").json()["checkpoints"]
+            assert len({c["key_id"] for c in listed}) == 2, "old and new key both signed"
+            assert second.verify()["ok"] is True
+            assert {e["citizen"] for e in second.audit_entries(action="view")} == {citizen}
+            assert {e["citizen"] for e in second.audit_entries(action="consent.record")} == {
+                citizen
+            }
+        finally:
+            second.stop()
