@@ -14,9 +14,7 @@ from zoneinfo import ZoneInfo
 
 from schemas.consent import ConsentRead, ConsentRef, ConsentStatus, DataPeriod
 from schemas.fragment import Period
-
-# Consent validity is given in calendar days, as the citizen signed it, in Danish time.
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+from schemas.times import COPENHAGEN
 
 
 class Reason(StrEnum):

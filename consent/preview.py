@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from consent.decision import COPENHAGEN, AccessRequest, decide
+from consent.decision import AccessRequest, decide
 from schemas.consent import ConsentPreviewLine, ConsentRead
+from schemas.times import COPENHAGEN
 
 
 @dataclass(frozen=True)

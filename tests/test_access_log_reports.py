@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from tests.builders import consent_body
 from tests.support import LiveGateway
 from tests.test_access_log_proofs import inclusion_ok, note_ok
@@ -218,3 +220,21 @@ def test_rotated_keys_sign_and_encrypt_from_then_on_and_old_ones_still_verify_an
             }
         finally:
             second.stop()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/audit/entries?since=2000-01-01T00:00:00",
+        "/v1/audit/export?format=jsonl&since=2000-01-01T00:00:00&until=2999-01-01T00:00:00",
+        "/v1/audit/anomalies?since=2000-01-01T00:00:00&until=2999-01-01T00:00:00",
+        "/v1/audit/checkpoints?since=2000-01-01T00:00:00",
+    ],
+)
+def test_times_without_an_offset_are_danish_time_everywhere(
+    gateway: LiveGateway, path: str
+) -> None:
+    """A DPO typing a time types Danish time; it must never reach the database naive (a 500)."""
+    assert gateway.http is not None
+    response = gateway.http.get(path, headers=gateway.headers("dpo", None))
+    assert response.status_code == 200, response.text

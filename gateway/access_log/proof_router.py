@@ -7,7 +7,6 @@ reads one, and that read is logged.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -27,6 +26,7 @@ from schemas.access import (
     Outcome,
 )
 from schemas.problem import Problem
+from schemas.times import Moment
 
 router = APIRouter()
 
@@ -110,7 +110,7 @@ def latest_checkpoint(session: SessionDep) -> PlainTextResponse:
 @router.get("/checkpoints", responses=_PROBLEMS)
 def list_checkpoints(
     session: SessionDep,
-    since: Annotated[datetime | None, Query(description="Signed at or after")] = None,
+    since: Annotated[Moment | None, Query(description="Signed at or after")] = None,
     cursor: Annotated[int | None, Query(ge=0, description="next_cursor of a page")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CheckpointPage:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -21,6 +21,7 @@ from gateway.problems import ProblemError
 from schemas.access import Action, Outcome
 from schemas.cpr import Cpr, normalize_cpr
 from schemas.problem import Problem
+from schemas.times import Moment
 
 router = APIRouter()
 
@@ -53,8 +54,8 @@ def export_entries(
     department: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
     outcome: Annotated[Outcome | None, Query()] = None,
-    since: Annotated[datetime | None, Query()] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    since: Annotated[Moment | None, Query()] = None,
+    until: Annotated[Moment | None, Query()] = None,
 ) -> StreamingResponse:
     """The filtered log, oldest first, streamed as JSON lines, CSV or a FHIR R4 Bundle of
     AuditEvents. The export is logged before the first byte leaves."""
@@ -104,8 +105,8 @@ def list_anomalies(
     actor: AuditReader,
     runtime: RuntimeDep,
     session: SessionDep,
-    since: Annotated[datetime | None, Query(description="Default: 7 days ago")] = None,
-    until: Annotated[datetime | None, Query(description="Default: now")] = None,
+    since: Annotated[Moment | None, Query(description="Default: 7 days ago")] = None,
+    until: Annotated[Moment | None, Query(description="Default: now")] = None,
 ) -> dict[str, Any]:
     """Actors with unusually many citizens a day, views outside working hours, views of
     citizens the actor's department has no case with, and repeated denials."""
@@ -133,8 +134,8 @@ class ReportRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     citizen: Cpr | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
     show_employees: bool = False
     format: Literal["json", "html"] = "json"
 

@@ -6,14 +6,12 @@ here so the app wires one router.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
-from consent.decision import COPENHAGEN
 from gateway.access_log import service
 from gateway.access_log.proof_router import router as proof_router
 from gateway.access_log.report_router import router as report_router
@@ -27,6 +25,7 @@ from gateway.signing.keys import SigningKeys
 from schemas.access import AccessEntryPage, Action, Outcome, VerifyReport
 from schemas.cpr import Cpr
 from schemas.problem import Problem
+from schemas.times import Moment
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -34,13 +33,6 @@ PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}}
     for code in (401, 403, 404, 422, 503)
 }
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """A time given without an offset is Danish time, as the DPO reading the log means it."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=COPENHAGEN)
 
 
 def _cursor(value: str | None) -> int | None:
@@ -61,8 +53,8 @@ class EntrySearch(BaseModel):
     department: str | None = None
     action: str | None = None
     outcome: Outcome | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
     cursor: str | None = None
     limit: int = 100
 
@@ -82,8 +74,8 @@ def _page(
         department=search.department,
         action=search.action,
         outcome=search.outcome.value if search.outcome else None,
-        since=_aware(search.since),
-        until=_aware(search.until),
+        since=search.since,
+        until=search.until,
         citizen_hash=runtime.protector.lookup_hash(search.citizen) if search.citizen else None,
     )
     rows = service.list_entries(
@@ -119,8 +111,8 @@ def list_entries(
     department: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
     outcome: Annotated[Outcome | None, Query()] = None,
-    since: Annotated[datetime | None, Query()] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    since: Annotated[Moment | None, Query()] = None,
+    until: Annotated[Moment | None, Query()] = None,
     cursor: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AccessEntryPage:
