@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8000
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/consent_decision.py
+	$(BIN)/python bench/audit_log.py
+
+# Minutes of schemathesis against a running demo, as every role: no request may get a 5xx.
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'schemathesis>=3.30'
+	$(BIN)/python tests/fuzz_api.py $(EXAMPLES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.consent import ConsentRef
 
+# Positions are 64-bit signed integers in both databases; anything larger is bad input, not a 500.
+MAX_POSITION = 2**63 - 1
+
 
 class Action(StrEnum):
     VIEW = "view"

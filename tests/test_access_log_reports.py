@@ -238,3 +238,23 @@ def test_times_without_an_offset_are_danish_time_everywhere(
     assert gateway.http is not None
     response = gateway.http.get(path, headers=gateway.headers("dpo", None))
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/audit/entries/141512311335493464796088600887296/proof",
+        "/v1/audit/entries/1/proof?tree_size=99999999999999999999",
+        "/v1/audit/consistency?first=1&second=99999999999999999999",
+        "/v1/audit/checkpoints?cursor=99999999999999999999",
+        "/v1/audit/entries?cursor=99999999999999999999",
+    ],
+)
+def test_positions_beyond_64_bits_are_bad_input_not_a_crash(
+    gateway: LiveGateway, path: str
+) -> None:
+    """Found by schemathesis: such numbers overflowed the database driver (a 500)."""
+    assert gateway.http is not None
+    response = gateway.http.get(path, headers=gateway.headers("dpo", None))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 from sqlmodel import col, select
 
@@ -18,6 +18,7 @@ from gateway.access_log.models import CheckpointRow
 from gateway.deps import AuditReader, RuntimeDep, SessionDep, audit_context
 from gateway.problems import ProblemError
 from schemas.access import (
+    MAX_POSITION,
     Action,
     CheckpointPage,
     CheckpointRead,
@@ -48,12 +49,12 @@ def _read(row: CheckpointRow) -> CheckpointRead:
 
 @router.get("/entries/{seq}/proof", responses=_PROBLEMS)
 def inclusion_proof(
-    seq: int,
+    seq: Annotated[int, Path(ge=1, le=MAX_POSITION)],
     request: Request,
     actor: AuditReader,
     runtime: RuntimeDep,
     session: SessionDep,
-    tree_size: Annotated[int | None, Query(ge=1)] = None,
+    tree_size: Annotated[int | None, Query(ge=1, le=MAX_POSITION)] = None,
 ) -> InclusionProof:
     """The entry and its audit path in the tree of `tree_size` entries (default: the latest
     checkpoint that covers it, so the proof can be checked against a signed root)."""
@@ -87,8 +88,8 @@ def inclusion_proof(
 @router.get("/consistency", responses=_PROBLEMS)
 def consistency_proof(
     session: SessionDep,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int, Query(ge=1)],
+    first: Annotated[int, Query(ge=1, le=MAX_POSITION)],
+    second: Annotated[int, Query(ge=1, le=MAX_POSITION)],
 ) -> ConsistencyProof:
     """The proof that the log of `second` entries extends the log of `first` unchanged."""
     return proofs.consistency(session=session, first=first, second=second)
@@ -111,7 +112,9 @@ def latest_checkpoint(session: SessionDep) -> PlainTextResponse:
 def list_checkpoints(
     session: SessionDep,
     since: Annotated[Moment | None, Query(description="Signed at or after")] = None,
-    cursor: Annotated[int | None, Query(ge=0, description="next_cursor of a page")] = None,
+    cursor: Annotated[
+        int | None, Query(ge=0, le=MAX_POSITION, description="next_cursor of a page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CheckpointPage:
     """Signed checkpoints, oldest first."""

@@ -22,7 +22,7 @@ from gateway.deps import AuditReader, AuditVerifier, RuntimeDep, SessionDep, aud
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
 from gateway.signing.keys import SigningKeys
-from schemas.access import AccessEntryPage, Action, Outcome, VerifyReport
+from schemas.access import MAX_POSITION, AccessEntryPage, Action, Outcome, VerifyReport
 from schemas.cpr import Cpr
 from schemas.problem import Problem
 from schemas.times import Moment
@@ -38,7 +38,7 @@ PROBLEMS: dict[int | str, dict[str, object]] = {
 def _cursor(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit():
+    if not value.isdigit() or int(value) > MAX_POSITION:
         raise ProblemError(422, "invalid_cursor", "cursor must be the next_cursor of a page")
     return int(value)
 
