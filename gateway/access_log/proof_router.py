@@ -13,9 +13,10 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 from sqlmodel import col, select
 
-from gateway.access_log import checkpoints, proofs, service
+from gateway.access_log import checkpoints, proofs
 from gateway.access_log.models import CheckpointRow
-from gateway.deps import AuditReader, RuntimeDep, SessionDep, audit_context
+from gateway.access_log.reads import log_read
+from gateway.deps import AuditReader, RuntimeDep, SessionDep
 from gateway.problems import ProblemError
 from schemas.access import (
     MAX_POSITION,
@@ -24,7 +25,6 @@ from schemas.access import (
     CheckpointRead,
     ConsistencyProof,
     InclusionProof,
-    Outcome,
 )
 from schemas.problem import Problem
 from schemas.times import Moment
@@ -70,17 +70,13 @@ def inclusion_proof(
             )
         tree_size = covering.size
     proof = proofs.inclusion(session=session, seq=seq, tree_size=tree_size)
-    service.record_access(
-        engine=runtime.engine,
-        protector=runtime.protector,
-        context=audit_context(request, actor),
-        event=service.AccessEvent(
-            action=Action.AUDIT_PROOF,
-            outcome=Outcome.SUCCESS,
-            target=str(seq),
-            detail={"tree_size": tree_size},
-        ),
-        now=runtime.clock.now(),
+    log_read(
+        runtime=runtime,
+        request=request,
+        actor=actor,
+        action=Action.AUDIT_PROOF,
+        target=str(seq),
+        detail={"tree_size": tree_size},
     )
     return proof
 

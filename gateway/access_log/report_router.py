@@ -14,9 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.access_log import anomalies, checkpoints, citizen_report, export, service
 from gateway.access_log.lifecycle import signer
+from gateway.access_log.reads import log_read
 from gateway.auth.permissions import Permission, permissions_of
 from gateway.db import read_session
-from gateway.deps import AuditReader, AuditReporter, RuntimeDep, SessionDep, audit_context
+from gateway.deps import AuditReader, AuditReporter, RuntimeDep, SessionDep
 from gateway.problems import ProblemError
 from schemas.access import Action, Outcome
 from schemas.cpr import Cpr, normalize_cpr
@@ -67,23 +68,19 @@ def export_entries(
         since=since,
         until=until,
     )
-    service.record_access(
-        engine=runtime.engine,
-        protector=runtime.protector,
-        context=audit_context(request, actor),
-        event=service.AccessEvent(
-            action=Action.AUDIT_EXPORT,
-            outcome=Outcome.SUCCESS,
-            detail={
-                "format": format.value,
-                "filters": {
-                    k: v
-                    for k, v in request.query_params.items()
-                    if k in {"actor", "department", "action", "outcome", "since", "until"}
-                },
+    log_read(
+        runtime=runtime,
+        request=request,
+        actor=actor,
+        action=Action.AUDIT_EXPORT,
+        detail={
+            "format": format.value,
+            "filters": {
+                k: v
+                for k, v in request.query_params.items()
+                if k in {"actor", "department", "action", "outcome", "since", "until"}
             },
-        ),
-        now=runtime.clock.now(),
+        },
     )
     items = export.entries(engine=runtime.engine, protector=runtime.protector, where=where)
     body = {
@@ -116,16 +113,12 @@ def list_anomalies(
     found = anomalies.find_anomalies(
         session=session, settings=runtime.settings.audit, since=since, until=until
     )
-    service.record_access(
-        engine=runtime.engine,
-        protector=runtime.protector,
-        context=audit_context(request, actor),
-        event=service.AccessEvent(
-            action=Action.AUDIT_QUERY,
-            outcome=Outcome.SUCCESS,
-            detail={"report": "anomalies", "since": since.isoformat(), "returned": len(found)},
-        ),
-        now=now,
+    log_read(
+        runtime=runtime,
+        request=request,
+        actor=actor,
+        action=Action.AUDIT_QUERY,
+        detail={"report": "anomalies", "since": since.isoformat(), "returned": len(found)},
     )
     return {"since": since, "until": until, "anomalies": found}
 
@@ -173,17 +166,13 @@ async def make_citizen_report(
                 until=body.until,
                 show_employees=show_employees,
             )
-        service.record_access(
-            engine=runtime.engine,
-            protector=runtime.protector,
-            context=audit_context(request, actor),
-            event=service.AccessEvent(
-                action=Action.AUDIT_REPORT,
-                outcome=Outcome.SUCCESS,
-                citizen=citizen,
-                detail={"lines": len(lines), "show_employees": show_employees},
-            ),
-            now=runtime.clock.now(),
+        log_read(
+            runtime=runtime,
+            request=request,
+            actor=actor,
+            action=Action.AUDIT_REPORT,
+            citizen=citizen,
+            detail={"lines": len(lines), "show_employees": show_employees},
         )
         # One signed checkpoint that covers every line, so every proof checks against it.
         checkpoints.checkpoint_now(engine=runtime.engine, signer=signer(runtime))

@@ -14,11 +14,12 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.access_log import service
 from gateway.access_log.proof_router import router as proof_router
+from gateway.access_log.reads import log_read
 from gateway.access_log.report_router import router as report_router
 from gateway.access_log.verify import verify_log
 from gateway.auth.actor import Actor
 from gateway.db import read_session
-from gateway.deps import AuditReader, AuditVerifier, RuntimeDep, SessionDep, audit_context
+from gateway.deps import AuditReader, AuditVerifier, RuntimeDep, SessionDep
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
 from gateway.signing.keys import SigningKeys
@@ -85,17 +86,13 @@ def _page(
     filters: dict[str, Any] = search.model_dump(
         mode="json", exclude_none=True, exclude={"citizen", "cursor", "limit"}
     )
-    service.record_access(
-        engine=runtime.engine,
-        protector=runtime.protector,
-        context=audit_context(request, actor),
-        event=service.AccessEvent(
-            action=Action.AUDIT_QUERY,
-            outcome=Outcome.SUCCESS,
-            citizen=search.citizen,
-            detail={"filters": filters, "returned": len(entries)},
-        ),
-        now=runtime.clock.now(),
+    log_read(
+        runtime=runtime,
+        request=request,
+        actor=actor,
+        action=Action.AUDIT_QUERY,
+        citizen=search.citizen,
+        detail={"filters": filters, "returned": len(entries)},
     )
     next_cursor = str(entries[-1].seq) if len(entries) == search.limit else None
     return AccessEntryPage(entries=entries, next_cursor=next_cursor)
@@ -156,16 +153,13 @@ async def verify(request: Request, actor: AuditVerifier, runtime: RuntimeDep) ->
 
     report = await run_in_threadpool(run)
     await run_in_threadpool(
-        service.record_access,
-        engine=runtime.engine,
-        protector=runtime.protector,
-        context=audit_context(request, actor),
-        event=service.AccessEvent(
+        lambda: log_read(
+            runtime=runtime,
+            request=request,
+            actor=actor,
             action=Action.AUDIT_VERIFY,
-            outcome=Outcome.SUCCESS,
             detail={"ok": report.ok, "entries": report.entries, "first_bad": report.first_bad},
-        ),
-        now=runtime.clock.now(),
+        )
     )
     return report
 

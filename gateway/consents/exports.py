@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 
 from consent.decision import local_day
+from gateway.access_log.reads import log_read
 from gateway.auth.actor import Actor
 from gateway.consents import service
 from gateway.consents.fhir import to_fhir_consent
 from gateway.consents.receipt import MEDIA_TYPE, sign_receipt
-from gateway.consents.router import PROBLEMS, handled_row, log_read
+from gateway.consents.router import PROBLEMS, handled_row
 from gateway.deps import ConsentReader, ReceiptReader, RuntimeDep, SessionDep
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime

@@ -14,7 +14,8 @@ from sqlmodel import Session
 
 from consent.decision import local_day
 from consent.preview import SourceScope, preview
-from gateway.access_log.service import AccessEvent, append_entry, audited_write, record_access
+from gateway.access_log.reads import log_read
+from gateway.access_log.service import AccessEvent, append_entry, audited_write
 from gateway.auth.actor import Actor
 from gateway.consents import service
 from gateway.consents.models import ConsentRow
@@ -132,33 +133,6 @@ def _change_state(
             reason=reason,
         )
         return service.to_read_model(row, runtime.protector, local_day(now))
-
-
-def log_read(
-    *,
-    runtime: Runtime,
-    request: Request,
-    actor: Actor,
-    action: Action,
-    citizen: str | None,
-    consents: list[ConsentRef],
-    target: str | None = None,
-    detail: dict[str, object] | None = None,
-) -> None:
-    record_access(
-        engine=runtime.engine,
-        protector=runtime.protector,
-        context=audit_context(request, actor),
-        event=AccessEvent(
-            action=action,
-            outcome=Outcome.SUCCESS,
-            citizen=citizen,
-            target=target,
-            consents=consents,
-            detail=detail or {},
-        ),
-        now=runtime.clock.now(),
-    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
