@@ -20,13 +20,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import ssl
+import time
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator
 
-from adapters.protocol import SourceUnavailable
+from adapters.protocol import Health, SourceUnavailable
 
 # A token this close to expiry is renewed before use, so it cannot lapse in flight.
 _TOKEN_LEEWAY_SECONDS = 30
@@ -231,3 +232,22 @@ def status_failure(status: int) -> SourceUnavailable:
     # 502-504 and 429 are the proxy or the system being briefly unable: worth one more try.
     transient = status in (429, 502, 503, 504)
     return SourceUnavailable("http_status", f"HTTP {status}", retryable=transient)
+
+
+async def probe(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    healthy_below: int,
+    headers: dict[str, str] | None = None,
+) -> Health:
+    """One timed GET for a health check: up if it answers below `healthy_below`."""
+    started = time.perf_counter()
+    try:
+        async with session.get(
+            url, headers=headers, timeout=aiohttp.ClientTimeout(total=5)
+        ) as response:
+            latency = (time.perf_counter() - started) * 1000
+            return Health(response.status < healthy_below, f"HTTP {response.status}", latency)
+    except (TimeoutError, aiohttp.ClientError) as error:
+        return Health(False, type(error).__name__)

@@ -35,6 +35,7 @@ from adapters.http import (
     authenticator,
     client_session,
     fill_in,
+    probe,
     read_limited,
     status_failure,
 )
@@ -221,19 +222,16 @@ class RestJsonAdapter:
         raise SourceUnavailable("auth_failed", "the source refused our credentials (HTTP 401)")
 
     async def check_health(self) -> Health:
-        started = time.perf_counter()
         try:
-            async with self._client().get(
-                self._base + self.options.health_path,
-                headers=await self._auth.headers(),
-                timeout=aiohttp.ClientTimeout(total=5),
-            ) as response:
-                latency = (time.perf_counter() - started) * 1000
-                return Health(response.status < 500, f"HTTP {response.status}", latency)
-        except SourceUnavailable as failure:
+            headers = await self._auth.headers()
+        except SourceUnavailable as failure:  # e.g. the token endpoint refuses us
             return Health(False, failure.message)
-        except (TimeoutError, aiohttp.ClientError) as error:
-            return Health(False, type(error).__name__)
+        return await probe(
+            self._client(),
+            self._base + self.options.health_path,
+            healthy_below=500,
+            headers=headers,
+        )
 
     async def aclose(self) -> None:
         if self._session is not None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlparse
@@ -45,6 +44,7 @@ from adapters.http import (
     authenticator,
     client_session,
     fill_in,
+    probe,
     read_limited,
     status_failure,
 )
@@ -263,20 +263,13 @@ class SoapXmlAdapter:
         )
 
     async def check_health(self) -> Health:
-        started = time.perf_counter()
         try:
             service = await self._loaded()
-            async with self._client().get(
-                str(self.options.health_url or service.address),
-                timeout=aiohttp.ClientTimeout(total=5),
-            ) as response:
-                latency = (time.perf_counter() - started) * 1000
-                # A SOAP endpoint may refuse a GET (405, 500): it answered, so it is up.
-                return Health(response.status < 502, f"HTTP {response.status}", latency)
-        except SourceUnavailable as failure:
+        except SourceUnavailable as failure:  # e.g. the WSDL cannot be read
             return Health(False, failure.message)
-        except (TimeoutError, aiohttp.ClientError) as error:
-            return Health(False, type(error).__name__)
+        # A SOAP endpoint may refuse a GET (405, 500): it answered, so it is up.
+        url = str(self.options.health_url or service.address)
+        return await probe(self._client(), url, healthy_below=502)
 
     async def aclose(self) -> None:
         if self._session is not None:
