@@ -1,4 +1,5 @@
-"""Canonical JSON: the bytes that get hashed or signed never depend on dict order or platform."""
+"""Canonical JSON: the bytes that get hashed (log entries) or signed (receipts) never depend on
+dict order, the platform or the database's text encoding."""
 
 from __future__ import annotations
 

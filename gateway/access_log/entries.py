@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from gateway.access_log import merkle, tree_store
-from gateway.access_log.chain import canonical_json
+from gateway.canonical import canonical_json
 from gateway.cpr_protection import CprProtector
 from schemas.access import AccessEntryBody, ActorRecord
 
