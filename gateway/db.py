@@ -70,7 +70,7 @@ _SQLITE_WRITERS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
 _REGISTRY_LOCK = threading.Lock()
 
 
-def _writer_lock(engine: Engine) -> AbstractContextManager[object]:
+def writer_lock(engine: Engine) -> AbstractContextManager[object]:
     if not is_sqlite(engine):
         return nullcontext()  # PostgreSQL queues writers on the log head's row lock
     with _REGISTRY_LOCK:
@@ -80,7 +80,7 @@ def _writer_lock(engine: Engine) -> AbstractContextManager[object]:
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """One transaction that commits on success and rolls back on any exception."""
-    with _writer_lock(engine), engine.connect() as plain:
+    with writer_lock(engine), engine.connect() as plain:
         connection = plain.execution_options(**{_IMMEDIATE: True}) if is_sqlite(engine) else plain
         with connection.begin(), Session(bind=connection, expire_on_commit=False) as session:
             yield session

@@ -25,22 +25,29 @@ class CheckpointSigner:
         self._clock = clock
         self._every = every
 
-    def write(self, session: Session, size: int, root: bytes) -> CheckpointRow:
+    def sign(self, size: int, root: bytes) -> CheckpointRow:
         key = self._keys.current("checkpoint")
         text = signed_note.checkpoint_text(self.origin, size, root)
-        row = CheckpointRow(
+        return CheckpointRow(
             size=size,
             root=root.hex(),
             at=self._clock.now(),
             key_id=str(key.kid),
             note=signed_note.sign(text, self.origin, key.private_key),
         )
+
+    def write(self, session: Session, size: int, root: bytes) -> CheckpointRow:
+        row = self.sign(size, root)
         session.execute(insert(_CHECKPOINTS).values(**row.model_dump()))
         return row
 
+    def due(self, old_size: int, new_size: int) -> bool:
+        """Whether growing from `old_size` to `new_size` passes a multiple of `every`."""
+        return new_size // self._every > old_size // self._every
+
     def __call__(self, session: Session, old_size: int, new_size: int, root: bytes) -> None:
         """The group commit's hook: a checkpoint whenever a multiple of `every` is passed."""
-        if new_size // self._every > old_size // self._every:
+        if self.due(old_size, new_size):
             self.write(session, new_size, root)
 
     def public_keys(self) -> list[object]:

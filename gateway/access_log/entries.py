@@ -93,14 +93,40 @@ def draft_entry(
     )
 
 
-def write_entries(
-    *, session: Session, drafts: list[Draft], checkpointer: Checkpointer | None = None
-) -> list[int]:
-    """Append entries at the end of the tree, inside the caller's transaction; their positions."""
-    head = tree_store.lock_head(session)
-    old_size = head.size
-    tree = _right_edge(session, head)
-    rows, completed = [], []
+COLUMNS = [
+    "seq", "at", "action", "outcome", "actor_subject", "actor_department", "citizen_hash",
+    "body", "hash",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A batch of drafts placed at the end of a tree of known size and root: what to store."""
+
+    old_size: int
+    old_root: str  # hex, as log_head keeps it
+    rows: list[tuple[Any, ...]]  # access_entry rows, in COLUMNS order
+    nodes: list[tuple[int, int, bytes]]  # the interior nodes the batch completes
+    edge: merkle.CompactRange  # the tree's right edge afterwards
+
+    @property
+    def size(self) -> int:
+        return self.edge.size
+
+    @property
+    def root(self) -> bytes:
+        return self.edge.root()
+
+    @property
+    def seqs(self) -> list[int]:
+        return [row[0] for row in self.rows]
+
+
+def place(edge: merkle.CompactRange, root: str, drafts: list[Draft]) -> Placed:
+    """Number the drafts after `edge` and hash them into the tree; `edge` is left as it was."""
+    tree = merkle.CompactRange(edge.size, list(edge.peaks))
+    rows: list[tuple[Any, ...]] = []
+    completed: list[tuple[int, int, bytes]] = []
     for draft in drafts:
         seq = tree.size + 1
         canonical = draft.canonical(seq)
@@ -111,20 +137,24 @@ def write_entries(
             (seq, c["at"], c["action"], c["outcome"], c["actor_subject"],
              c["actor_department"], c["citizen_hash"], canonical, leaf.hex())
         )  # fmt: skip
-    tree_store.insert_rows(session, "access_entry", _COLUMNS, rows)
-    tree_store.store_nodes(session, completed)
-    root = tree.root()
-    tree_store.set_head(session, size=tree.size, root=root)
+    return Placed(edge.size, root, rows, completed, tree)
+
+
+def write_entries(
+    *, session: Session, drafts: list[Draft], checkpointer: Checkpointer | None = None
+) -> list[int]:
+    """Append entries at the end of the tree, inside the caller's transaction; their positions."""
+    head = tree_store.lock_head(session)
+    placed = place(_right_edge(session, head), head.root, drafts)
+    tree_store.insert_rows(session, "access_entry", COLUMNS, placed.rows)
+    tree_store.store_nodes(session, placed.nodes)
+    root = placed.root
+    tree_store.set_head(session, size=placed.size, root=root)
     if checkpointer is not None:
-        checkpointer(session, old_size, tree.size, root)
-    _EDGES[_engine_of(session)] = (root.hex(), merkle.CompactRange(tree.size, list(tree.peaks)))
-    return [row[0] for row in rows]
+        checkpointer(session, head.size, placed.size, root)
+    remember_edge(_engine_of(session), placed)
+    return placed.seqs
 
-
-_COLUMNS = [
-    "seq", "at", "action", "outcome", "actor_subject", "actor_department", "citizen_hash",
-    "body", "hash",
-]  # fmt: skip
 
 # The tree's right edge after this process's last append, per database: reused when the
 # locked head still has that size and root (nobody else appended since), read again otherwise.
@@ -138,8 +168,21 @@ def _engine_of(session: Session) -> Engine:
     return bind if isinstance(bind, Engine) else bind.engine
 
 
+def remember_edge(engine: Engine, placed: Placed) -> None:
+    _EDGES[engine] = (placed.root.hex(), placed.edge)
+
+
+def forget_edge(engine: Engine) -> None:
+    _EDGES.pop(engine, None)
+
+
+def last_edge(engine: Engine) -> tuple[str, merkle.CompactRange] | None:
+    """The root and right edge after this process's last append, if it still knows them."""
+    return _EDGES.get(engine)
+
+
 def _right_edge(session: Session, head: tree_store.Head) -> merkle.CompactRange:
     cached = _EDGES.get(_engine_of(session))
     if cached is not None and cached[1].size == head.size and cached[0] == head.root:
-        return merkle.CompactRange(head.size, list(cached[1].peaks))
+        return cached[1]
     return tree_store.compact_range(session, head.size)

@@ -6,6 +6,9 @@ appends them all in one transaction that locks the tree head (`SELECT … FOR UP
 PostgreSQL, `BEGIN IMMEDIATE` on SQLite), and only after the commit wakes each request with its
 position. If the transaction fails, every request in it gets AccessLogUnavailable and releases
 nothing. Other processes do the same on the same head row, so positions stay consecutive.
+
+While the tree is as this committer last left it, a batch is written in one round trip on a
+connection the committer keeps (direct_append); otherwise the ordinary locked append runs.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine
 
-from gateway.access_log.entries import Checkpointer, Draft, write_entries
+from gateway.access_log.checkpoints import CheckpointSigner
+from gateway.access_log.direct_append import DirectAppender
+from gateway.access_log.entries import Draft, last_edge, place, remember_edge, write_entries
 from gateway.db import write_session
 
 
@@ -39,8 +44,10 @@ class GroupCommitter:
         self._pending: list[tuple[Draft, Future[int]]] = []
         self._thread: threading.Thread | None = None
         self._expected = 1  # how many entries the last batch held: the concurrency seen
-        self.checkpointer: Checkpointer | None = None
+        self._closing = False
+        self.checkpointer: CheckpointSigner | None = None
         self.batches = 0
+        self.direct_batches = 0  # of those, how many went the one-round-trip way
 
     def submit(self, draft: Draft) -> int:
         """Append one entry; returns its position once it is durable."""
@@ -48,20 +55,32 @@ class GroupCommitter:
         with self._cond:
             self._pending.append((draft, future))
             if self._thread is None:
+                self._closing = False
                 self._thread = threading.Thread(
                     target=self._run, name="helhed-group-commit", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            # Wake the committer for the first entry (to open its window) and when the batch
+            # it waits for is full, not for every entry in between.
+            if len(self._pending) in (1, min(self._expected, MAX_BATCH)):
+                self._cond.notify()
         return future.result()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Commit what is pending, then end the thread and give its connection back."""
+        with self._cond:
+            thread, self._closing = self._thread, True
+            self._cond.notify()
+        if thread is not None:
+            thread.join(timeout)
 
     def _next_batch(self) -> list[tuple[Draft, Future[int]]] | None:
         with self._cond:
-            if not self._pending:
+            if not self._pending and not self._closing:
                 self._cond.wait(IDLE_SECONDS)
-                if not self._pending:
-                    self._thread = None
-                    return None
+            if not self._pending:
+                self._thread = None
+                return None
             # Wait a moment for the others only when others have been seen lately, so a lone
             # request never pays for the window.
             deadline = time.monotonic() + WINDOW_SECONDS
@@ -75,27 +94,43 @@ class GroupCommitter:
             return batch
 
     def _run(self) -> None:
-        while (batch := self._next_batch()) is not None:
-            engine = self._engine()
-            try:
-                if engine is None:
-                    raise AccessLogUnavailable("the database engine is gone")
-                with write_session(engine) as session:
-                    seqs = write_entries(
-                        session=session,
-                        drafts=[draft for draft, _ in batch],
-                        checkpointer=self.checkpointer,
-                    )
-            except Exception as error:  # whatever it was, nothing in this batch is durable
-                failure = AccessLogUnavailable(type(error).__name__)
-                for _, future in batch:
-                    future.set_exception(failure)
-                continue
-            finally:
-                del engine
-            self.batches += 1
-            for (_, future), seq in zip(batch, seqs, strict=True):
-                future.set_result(seq)
+        direct: DirectAppender | None = None
+        try:
+            while (batch := self._next_batch()) is not None:
+                engine = self._engine()
+                try:
+                    if engine is None:
+                        raise AccessLogUnavailable("the database engine is gone")
+                    direct = direct or DirectAppender(engine)
+                    seqs = self._append(engine, direct, [draft for draft, _ in batch])
+                except Exception as error:  # whatever it was, nothing in this batch is durable
+                    failure = AccessLogUnavailable(type(error).__name__)
+                    for _, future in batch:
+                        future.set_exception(failure)
+                    continue
+                finally:
+                    del engine
+                self.batches += 1
+                for (_, future), seq in zip(batch, seqs, strict=True):
+                    future.set_result(seq)
+        finally:
+            if direct is not None:
+                direct.close()
+
+    def _append(self, engine: Engine, direct: DirectAppender, drafts: list[Draft]) -> list[int]:
+        known = last_edge(engine)
+        if known is not None:
+            root, edge = known
+            placed = place(edge, root, drafts)
+            signer = self.checkpointer
+            due = signer is not None and signer.due(placed.old_size, placed.size)
+            checkpoint = signer.sign(placed.size, placed.root) if signer and due else None
+            if direct.append(placed, checkpoint):
+                remember_edge(engine, placed)
+                self.direct_batches += 1
+                return placed.seqs
+        with write_session(engine) as session:
+            return write_entries(session=session, drafts=drafts, checkpointer=self.checkpointer)
 
 
 _COMMITTERS: WeakKeyDictionary[Engine, GroupCommitter] = WeakKeyDictionary()

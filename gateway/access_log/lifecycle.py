@@ -35,6 +35,7 @@ def stop(runtime: Runtime) -> None:
         checkpoint_now(engine=runtime.engine, signer=signer(runtime))
     except Exception:  # stopping goes on; the next start's checkpoint covers these entries
         logger.exception("could not sign a checkpoint on shutdown")
+    committer_for(runtime.engine).close()
 
 
 def _checkpoint(runtime: Runtime) -> None:

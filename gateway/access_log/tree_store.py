@@ -108,12 +108,12 @@ def insert_rows(
         )
     else:
         marks = ", ".join(["?"] * len(columns))
-        rows = [tuple(_sqlite_value(value) for value in values) for values in rows]
+        rows = [tuple(sqlite_value(value) for value in values) for values in rows]
         statement = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
         connection.exec_driver_sql(statement, rows)
 
 
-def _sqlite_value(value: Any) -> Any:
+def sqlite_value(value: Any) -> Any:
     """Times as SQLAlchemy stores them in SQLite (UTC, no offset), so reads and filters agree."""
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
