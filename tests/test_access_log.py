@@ -36,6 +36,13 @@ def _lift_append_only_guard(gateway: LiveGateway) -> None:
         _sql(gateway, "ALTER TABLE access_entry DISABLE TRIGGER access_entry_append_only")
 
 
+def _lift_node_guard(gateway: LiveGateway) -> None:
+    if gateway.runtime.engine.dialect.name == "sqlite":
+        _sql(gateway, "DROP TRIGGER merkle_node_no_update", "DROP TRIGGER merkle_node_no_delete")
+    else:
+        _sql(gateway, "ALTER TABLE merkle_node DISABLE TRIGGER merkle_node_append_only")
+
+
 def _cli_verify(gateway: LiveGateway) -> Any:
     env = {
         "HELHED_HOME": str(gateway.settings.home),
@@ -105,6 +112,47 @@ def test_an_index_column_that_disagrees_with_its_entry_is_detected(
         _sql(gateway, "UPDATE access_entry SET actor_subject = 'someone-else' WHERE seq = 1")
         report = gateway.verify()
         assert (report["ok"], report["first_bad"]) == (False, 1)
+
+
+def test_a_changed_or_missing_tree_node_is_detected_at_the_last_entry_it_covers(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    with own_gateway(scheduler_enabled=False) as gateway:
+        _some_traffic(gateway, twin_of("Sara Holm"))
+        _lift_node_guard(gateway)
+        keys = [k.public_key for k in gateway.runtime.signing_keys.keyring("checkpoint")]
+
+        def verify(chunk_level: int) -> tuple[bool, int | None, str | None]:
+            with read_session(gateway.runtime.engine) as session:
+                report = verify_log(session=session, keys=keys, chunk_level=chunk_level)
+            return report.ok, report.first_bad, report.reason
+
+        sqlite = gateway.runtime.engine.dialect.name == "sqlite"
+        forged = "zeroblob(32)" if sqlite else "'\\x" + "00" * 32 + "'"  # 32 zero bytes
+        # Level 1 node 1 covers entries 3-4; level 2 node 0 covers 1-4. With runs of 2 entries
+        # the first is checked inside a run, the second above the runs.
+        for level, index in ((1, 1), (2, 0)):
+            where = f"WHERE level = {level} AND idx = {index}"
+            (kept,) = _rows_of(gateway, f"SELECT hash FROM merkle_node {where}")
+            for change in (f"UPDATE merkle_node SET hash = {forged} {where}",
+                           f"DELETE FROM merkle_node {where}"):  # fmt: skip
+                _sql(gateway, change)
+                for chunk_level in (14, 1):
+                    ok, first_bad, reason = verify(chunk_level)
+                    assert (ok, first_bad) == (False, 4), (change, chunk_level, reason)
+                    assert f"node at level {level}" in (reason or ""), reason
+                _sql(gateway, f"DELETE FROM merkle_node {where}")
+                with gateway.runtime.engine.begin() as connection:
+                    connection.execute(
+                        text("INSERT INTO merkle_node (level, idx, hash) VALUES (:l, :i, :h)"),
+                        {"l": level, "i": index, "h": kept[0]},
+                    )
+                assert verify(14)[0] is True
+
+
+def _rows_of(gateway: LiveGateway, query: str) -> list[Any]:
+    with gateway.runtime.engine.connect() as connection:
+        return list(connection.execute(text(query)))
 
 
 def test_the_database_itself_refuses_to_change_or_delete_entries(gateway: LiveGateway) -> None:
@@ -297,12 +345,7 @@ def test_an_intruder_who_recomputes_every_hash_is_caught_by_the_signed_checkpoin
         size = len(_rows(gateway))
         # Rewrite entry 2 and rebuild everything derived from it: leaf, nodes, head.
         _lift_append_only_guard(gateway)
-        if gateway.runtime.engine.dialect.name == "sqlite":
-            _sql(
-                gateway, "DROP TRIGGER merkle_node_no_update", "DROP TRIGGER merkle_node_no_delete"
-            )
-        else:
-            _sql(gateway, "ALTER TABLE merkle_node DISABLE TRIGGER merkle_node_append_only")
+        _lift_node_guard(gateway)
         _sql(
             gateway,
             "UPDATE access_entry SET body = replace(body, '\"success\"', '\"denied\"'), "

@@ -47,17 +47,7 @@ class _StoredNodes:
         buffer = self._buffers.setdefault(level, deque())
         if not buffer:
             start = self._next.get(level, self._first_leaf >> level)
-            connection = self._session.connection()
-            mark = "%s" if connection.dialect.name == "postgresql" else "?"
-            cursor = connection.connection.cursor()
-            try:
-                cursor.execute(
-                    _NODE_QUERY.format(mark=mark),
-                    (level, start, self._batch),
-                )
-                rows = cursor.fetchall()
-            finally:
-                cursor.close()
+            rows = _driver_rows(self._session, _NODE_QUERY, (level, start, self._batch))
             buffer.extend((idx, bytes(h)) for idx, h in rows)
             if rows:
                 self._next[level] = rows[-1][0] + 1
@@ -180,30 +170,84 @@ def _chunk(
 ) -> Chunk:
     """Check entries start..end-1 (start - 1 aligned to the run's size) and build their
     subtree, comparing every interior node it completes with the stored one."""
-    rows = _entry_tuples(session, start, end)
-    first_leaf = start - 1
-    tree, pruned, expected = merkle.CompactRange(), 0, start
-    stored = _StoredNodes(session, 1 << CHUNK_LEVEL, first_leaf)
-    at_checkpoints: dict[int, list[bytes]] = {}
+    leaves: list[bytes] = []
+    pruned, expected, failure = 0, start, None
     try:
-        for row in rows:
+        for row in _entry_tuples(session, start, end):
             if row[0] != expected:
                 raise _Failed(expected, f"entry {expected} is missing")
             leaf, was_pruned = _leaf_of(row, pruned_through)
-            completed: list[tuple[int, int, bytes]] = []
-            tree.append(leaf, completed)
-            for level, index, digest in completed:
-                if not stored.matches(level, (first_leaf >> level) + index, digest):
-                    raise _Failed(expected, f"stored tree node at level {level} does not match")
-            if expected in checkpoints:
-                at_checkpoints[expected] = [digest for _level, digest in tree.peaks]
+            leaves.append(leaf)
             pruned += was_pruned
             expected += 1
         if expected < end:
             raise _Failed(expected, f"entry {expected} is missing")
     except _Failed as error:
-        return Chunk(list(tree.peaks), at_checkpoints, pruned, (error.seq, error.reason))
-    return Chunk(list(tree.peaks), at_checkpoints, pruned, None)
+        failure = (error.seq, error.reason)
+    # The subtree of the entries that checked out, level by level; a stored node that differs
+    # is named by the last entry it covers, which comes before any failure found above.
+    first_leaf = start - 1
+    levels = _levels(leaves)
+    for level in range(1, len(levels)):
+        bad = _first_difference(session, level, first_leaf >> level, levels[level])
+        if bad is not None:
+            seq = (bad + 1) << level
+            if failure is None or seq < failure[0]:
+                failure = (seq, f"stored tree node at level {level} does not match")
+            break
+    # What is left unpaired on a level is a peak: the run's right edge, highest first.
+    peaks = [(lv, row[-1]) for lv, row in reversed(list(enumerate(levels))) if len(row) % 2]
+    at_checkpoints = {
+        size: [levels[lv][ix] for lv, ix in merkle.peaks_of(size - first_leaf)]
+        for size in checkpoints
+        if size < expected
+    }
+    return Chunk(peaks, at_checkpoints, pruned, failure)
+
+
+def _levels(leaves: list[bytes]) -> list[list[bytes]]:
+    """Every complete node above `leaves`, per level, left to right (level 0: the leaves)."""
+    levels = [leaves]
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        pairs = zip(below[::2], below[1::2], strict=False)  # an odd last one stays a peak
+        levels.append([sha256(b"\x01" + left + right).digest() for left, right in pairs])
+    return levels
+
+
+def _first_difference(session: Session, level: int, first: int, built: list[bytes]) -> int | None:
+    """The index of the first node on `level` from `first` that is stored otherwise, if any."""
+    stored = _node_hashes(session, level, first, len(built))
+    if stored == built:
+        return None
+    for offset, digest in enumerate(built):
+        if offset >= len(stored) or stored[offset] != digest:
+            return first + offset
+    return None  # more stored than built: the nodes above the run are checked by the caller
+
+
+_NODE_RANGE_QUERY = (
+    "SELECT hash FROM merkle_node WHERE level = {mark} AND idx >= {mark} AND idx < {mark}"
+    " ORDER BY idx"
+)
+
+
+def _node_hashes(session: Session, level: int, first: int, count: int) -> list[bytes]:
+    rows = _driver_rows(session, _NODE_RANGE_QUERY, (level, first, first + count))
+    return [bytes(digest) for (digest,) in rows]
+
+
+def _driver_rows(session: Session, query: str, parameters: tuple[Any, ...]) -> list[Any]:
+    """Straight from the driver's cursor: a million rows through SQLAlchemy's result objects
+    would cost seconds of verification. `query` is ours, with `{mark}` for each parameter."""
+    connection = session.connection()
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(query.format(mark=mark), parameters)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 _CHUNK_QUERY = (
@@ -213,16 +257,7 @@ _CHUNK_QUERY = (
 
 
 def _entry_tuples(session: Session, start: int, end: int) -> list[tuple[Any, ...]]:
-    """Straight from the driver's cursor: a million rows through SQLAlchemy's result objects
-    would cost seconds of verification."""
-    connection = session.connection()
-    mark = "%s" if connection.dialect.name == "postgresql" else "?"
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(_CHUNK_QUERY.format(mark=mark), (start, end))
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+    return _driver_rows(session, _CHUNK_QUERY, (start, end))
 
 
 _WORKER_ENGINES: dict[str, Any] = {}
