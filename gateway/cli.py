@@ -270,16 +270,32 @@ def keys_rotate(
     config: ConfigOption = None,
 ) -> None:
     """Add a new key in front of a keyring; the old keys stay, to verify and to decrypt.
-    Restart the gateways to sign with the new key (they read a new AES key when they meet it)."""
-    from gateway.keys import rotate_symmetric_keyring
+    Running gateways sign and encrypt with the new key within a second, without a restart.
+
+    A keyring given inline in the environment (HELHED_KEY_…) cannot be written: the rotated
+    document is printed on stdout instead, to put into the secret store."""
+    from gateway.keys import rotated_symmetric, symmetric_keyring
     from gateway.signing.keys import USES, SigningKeys
 
     settings = _settings(config)
     if use == "cpr":
-        kid = rotate_symmetric_keyring(settings.keys_dir / "cpr-aes.json")
+        keyfile = symmetric_keyring(settings.keys_dir / "cpr-aes.json")
+        kid, document = rotated_symmetric(keyfile.read())
     elif use in USES:
-        kid = str(SigningKeys(settings.keys_dir).rotate(use).kid)
+        signing = SigningKeys(settings.keys_dir)
+        keyfile = signing.file(use)
+        new, document = signing.rotated(use)
+        kid = str(new.kid)
     else:
         errors.print(f"Unknown key use {use!r}: checkpoint, receipt or cpr")
         raise typer.Exit(2)
-    console.print(f"New {use} key [bold]{kid}[/bold]; the older ones are kept.")
+    if not keyfile.writable:
+        print(document)  # the document alone on stdout, for the secret store
+        errors.print(
+            f"New {use} key {kid}: the keyring comes from {keyfile.source}, which cannot be "
+            "written. Set it to the document above (older keys are kept in it) and restart.",
+            highlight=False,
+        )
+        return
+    keyfile.write(document)
+    console.print(f"New {use} key [bold]{kid}[/bold] in {keyfile.path}; the older ones are kept.")

@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from gateway.keys import load_keyring
+from gateway.keys import KeyFile, load_keyring, parse_symmetric, symmetric_keyring
 
 _AAD = b"helhed:cpr:v1"
 
@@ -27,27 +27,43 @@ class CprProtector:
         self,
         aead_keys: list[tuple[str, bytes]],
         lookup_key: bytes,
-        reload: Callable[[], list[tuple[str, bytes]]] | None = None,
+        source: Callable[[bool], str] | None = None,
     ) -> None:
-        # After `helhed keys rotate` another instance may encrypt with a key this one has not
-        # read yet: on an unknown key id the keyring is read again.
-        self._reload = reload
+        # After `helhed keys rotate` this instance encrypts with the new key once it sees the
+        # keyring changed, and another instance may already have: `source` gives the keyring's
+        # document now, and it is parsed again whenever it changes.
+        self._source = source
+        self._document: str | None = None
         if not aead_keys:
             raise ValueError("at least one AES key is required")
-        self._current_kid, current = aead_keys[0]
-        self._current = AESGCM(current)
-        self._by_kid = {kid: AESGCM(key) for kid, key in aead_keys}
+        self._by_kid: dict[str, AESGCM] = {}
+        self._use(aead_keys)
         self._lookup_key = lookup_key
 
     @classmethod
     def from_keys_dir(cls, keys_dir: Path) -> CprProtector:
-        path = keys_dir / "cpr-aes.json"
-        aead = load_keyring(path)
+        aead: KeyFile = symmetric_keyring(keys_dir / "cpr-aes.json")
         # The look-up key never rotates: every stored hash would have to be recomputed.
         lookup = load_keyring(keys_dir / "cpr-lookup.json")[0][1]
-        return cls(aead, lookup, reload=lambda: load_keyring(path))
+        protector = cls(parse_symmetric(aead.read()), lookup, source=aead.read)
+        protector._refresh()
+        return protector
+
+    def _use(self, keys: list[tuple[str, bytes]]) -> None:
+        self._current_kid, current = keys[0]
+        self._current = AESGCM(current)
+        self._by_kid.update({kid: AESGCM(key) for kid, key in keys})
+
+    def _refresh(self, fresh: bool = False) -> None:
+        if self._source is None:
+            return
+        document = self._source(fresh)
+        if document is not self._document:
+            self._use(parse_symmetric(document))
+            self._document = document
 
     def encrypt(self, cpr: str) -> str:
+        self._refresh()
         nonce = secrets.token_bytes(12)
         sealed = self._current.encrypt(nonce, cpr.encode("ascii"), _AAD)
         return f"{self._current_kid}.{base64.b64encode(nonce + sealed).decode('ascii')}"
@@ -55,8 +71,8 @@ class CprProtector:
     def decrypt(self, token: str) -> str:
         kid, _, payload = token.partition(".")
         aead = self._by_kid.get(kid)
-        if aead is None and self._reload is not None:
-            self._by_kid.update({k: AESGCM(key) for k, key in self._reload()})
+        if aead is None:
+            self._refresh(fresh=True)
             aead = self._by_kid.get(kid)
         if aead is None:
             raise ValueError(f"no key {kid!r} to decrypt with")

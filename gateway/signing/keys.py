@@ -1,19 +1,21 @@
-"""Ed25519 signing keys in the data folder, one keyring per use, and their public JWKS.
+"""Ed25519 signing keys, one keyring per use, and their public JWKS.
 
 Uses: `receipt` (the compact JWS a citizen keeps for a consent) and `checkpoint` (the access
 log's signed checkpoints). A keyring lists its keys newest first: the first signs, all verify,
-so a rotated key keeps old receipts and checkpoints verifiable.
+so a rotated key keeps old receipts and checkpoints verifiable. Where a keyring comes from, and
+how a rotation reaches running gateways, is `gateway.keys`'s business.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from joserfc.jwk import OKPKey
 
-from gateway.keys import load_or_create
+from gateway.keys import KeyFile
 
 USES = ("receipt", "checkpoint")
 
@@ -24,36 +26,40 @@ def _new_keyring() -> str:
 
 
 class SigningKeys:
-    def __init__(self, keys_dir: Path) -> None:
-        self._keys_dir = keys_dir
-        self._rings: dict[str, list[OKPKey]] = {}
+    def __init__(self, keys_dir: Path, environ: Mapping[str, str] | None = None) -> None:
+        self._files = {
+            use: KeyFile(keys_dir / f"{use}-ed25519.json", _new_keyring, environ) for use in USES
+        }
+        self._rings: dict[str, tuple[str, list[OKPKey]]] = {}
 
-    def _path(self, use: str) -> Path:
+    def file(self, use: str) -> KeyFile:
         if use not in USES:
             raise ValueError(f"unknown key use {use!r}")
-        return self._keys_dir / f"{use}-ed25519.json"
+        return self._files[use]
 
     def keyring(self, use: str) -> list[OKPKey]:
-        if use not in self._rings:
-            document = json.loads(load_or_create(self._path(use), _new_keyring))
-            self._rings[use] = [OKPKey.import_key(item) for item in document["keys"]]
-        return self._rings[use]
+        document = self.file(use).read()
+        parsed = self._rings.get(use)
+        if parsed is None or parsed[0] is not document:
+            keys = [OKPKey.import_key(item) for item in json.loads(document)["keys"]]
+            self._rings[use] = parsed = (document, keys)
+        return parsed[1]
 
     def current(self, use: str) -> OKPKey:
         """The key that signs from now on."""
         return self.keyring(use)[0]
 
-    def rotate(self, use: str) -> OKPKey:
-        """Add a new signing key in front; older keys stay for verification."""
-        ring = self.keyring(use)
+    def rotated(self, use: str) -> tuple[OKPKey, str]:
+        """A new signing key in front of the keyring, and the keyring's new document; older
+        keys stay for verification."""
         new = OKPKey.generate_key("Ed25519", auto_kid=True)
-        document = {"keys": [key.as_dict(private=True) for key in [new, *ring]]}
-        path = self._path(use)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(document, indent=2), encoding="utf-8")
-        temporary.chmod(0o600)
-        temporary.replace(path)
-        self._rings[use] = [new, *ring]
+        ring = [new, *self.keyring(use)]
+        return new, json.dumps({"keys": [key.as_dict(private=True) for key in ring]}, indent=2)
+
+    def rotate(self, use: str) -> OKPKey:
+        """Rotate and store the keyring (a keyring given inline in the environment cannot be)."""
+        new, document = self.rotated(use)
+        self.file(use).write(document)
         return new
 
     def jwks(self) -> dict[str, Any]:
