@@ -143,6 +143,45 @@ def test_anomalies_name_night_views_views_without_an_own_case_and_repeated_denia
         assert ("no-own-case", "caseworker-health") in kinds
 
 
+def test_many_citizens_is_judged_against_what_the_department_usually_does(
+    own_gateway: Callable[..., Any],
+) -> None:
+    from tests.conftest import fresh_cpr
+
+    every_day = {"working_days": [1, 2, 3, 4, 5, 6, 7]}
+    with own_gateway(
+        audit={"citizens_per_day_threshold": 100, "citizens_per_day_floor": 5, **every_day}
+    ) as gateway:
+        assert gateway.http is not None
+
+        def views(person: str, department: str, citizens: int) -> None:
+            token = gateway.token("caseworker", department, subject=person)
+            for _ in range(citizens):
+                gateway.http.post(
+                    "/v1/views",
+                    json={"citizen": fresh_cpr(), "purpose": "coordinated-plan"},
+                    headers={"Authorization": f"Bearer {token}"},
+                ).raise_for_status()
+
+        # Before the report's period, jobcenter's people each see two citizens a day.
+        for days_ago in range(2, 8):
+            gateway.clock.offset = -timedelta(days=days_ago)
+            for person in ("anne", "bo", "carl"):
+                views(person, "jobcenter", 2)
+        gateway.clock.offset = timedelta()
+        views("anne", "jobcenter", 8)  # far more than her colleagues' usual day
+        views("bo", "jobcenter", 3)  # a busy day, not an unusual one
+        views("dorte", "children-family", 8)  # no baseline there: only the ceiling counts
+        since = (gateway.clock.now() - timedelta(days=1)).isoformat()
+        found = gateway.http.get(
+            "/v1/audit/anomalies", params={"since": since}, headers=gateway.headers("dpo", None)
+        ).json()["anomalies"]
+        many = {a["actor"]: a for a in found if a["kind"] == "many-citizens"}
+        assert set(many) == {"anne"}, many
+        assert many["anne"]["count"] == 8
+        assert many["anne"]["baseline"] == {"median": 2, "limit": 6.0, "person_days": 18}
+
+
 def test_retention_prunes_old_bodies_in_checkpointed_ranges_and_the_tree_still_verifies(
     own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
 ) -> None:

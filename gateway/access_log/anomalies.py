@@ -1,6 +1,8 @@
 """Anomaly reports for the DPO: patterns in the log that deserve a question, not a verdict.
 
-- many citizens: an actor viewed more distinct citizens in a day than the configured threshold
+- many citizens: an actor viewed unusually many distinct citizens in a day: more than the
+  configured ceiling, or (from the floor up) far more than the department's people usually do
+  on a working day, judged by the median and median absolute deviation of the days before
 - outside hours: views outside the configured working hours or working days
 - no own case: views of a citizen of whom the actor's own department holds nothing
 - repeated denials: an actor refused at least the threshold number of times in a day
@@ -8,18 +10,71 @@
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from gateway.access_log.config import AuditSettings
 from gateway.access_log.models import PRUNED, AccessEntryRow
 
 MAX_ENTRIES = 200_000
+MAX_BASELINE_ENTRIES = 1_000_000
+BASELINE_MIN_DAYS = 5  # person-days a department needs before its baseline means anything
+ROBUST_Z = 4.0  # how many (robust) standard deviations above the median is unusual
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What a department's people usually do: distinct citizens viewed per person per day."""
+
+    median: float
+    limit: float  # more than this is unusual
+    person_days: int
+
+
+def baseline_of(counts: list[int]) -> Baseline | None:
+    """Median plus ROBUST_Z robust standard deviations (1.4826 x the median absolute deviation,
+    at least one citizen): a few busy days cannot drag it up the way a mean would be."""
+    if len(counts) < BASELINE_MIN_DAYS:
+        return None
+    median = statistics.median(counts)
+    deviation = statistics.median(abs(count - median) for count in counts)
+    spread = max(1.4826 * deviation, 1.0)
+    limit = round(median + ROBUST_Z * spread, 1)
+    return Baseline(median=median, limit=limit, person_days=len(counts))
+
+
+def department_baselines(
+    *, session: Session, settings: AuditSettings, before: datetime
+) -> dict[str, Baseline]:
+    """Each department's baseline from the `baseline_days` before `before` (working days only,
+    the days people view at all)."""
+    zone = ZoneInfo(settings.timezone)
+    e = AccessEntryRow
+    rows = session.execute(
+        sa_select(col(e.actor_subject), col(e.actor_department), col(e.at), col(e.citizen_hash))
+        .where(col(e.action) == "view", col(e.outcome) == "success")
+        .where(col(e.citizen_hash).is_not(None))
+        .where(col(e.at) >= before - timedelta(days=settings.baseline_days), col(e.at) < before)
+        .limit(MAX_BASELINE_ENTRIES)
+    )
+    seen: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for subject, department, at, citizen_hash in rows:
+        local = _local(at, zone)
+        if department and local.isoweekday() in settings.working_days:
+            seen[(department, subject or "", local.date().isoformat())].add(citizen_hash)
+    counts: dict[str, list[int]] = defaultdict(list)
+    for (department, _subject, _day), citizens in seen.items():
+        counts[department].append(len(citizens))
+    found = {department: baseline_of(days) for department, days in counts.items()}
+    return {department: baseline for department, baseline in found.items() if baseline}
 
 
 def _local(at: datetime, zone: ZoneInfo) -> datetime:
@@ -66,7 +121,7 @@ def find_anomalies(
 
     found: list[dict[str, Any]] = []
 
-    def add(kind: str, key: tuple[str, str, str], seqs: list[int], count: int) -> None:
+    def add(kind: str, key: tuple[str, str, str], seqs: list[int], count: int, **more: Any) -> None:
         actor, department, day = key
         found.append(
             {
@@ -76,12 +131,24 @@ def find_anomalies(
                 "day": day,
                 "count": count,
                 "entries": seqs[:100],
+                **more,
             }
         )
 
+    baselines = department_baselines(session=session, settings=settings, before=since)
     for key, seen in citizens.items():
-        if len(seen) > settings.citizens_per_day_threshold:
-            add("many-citizens", key, views[key], len(seen))
+        baseline = baselines.get(key[1])
+        unusual = baseline is not None and len(seen) > baseline.limit
+        if len(seen) > settings.citizens_per_day_threshold or (
+            unusual and len(seen) >= settings.citizens_per_day_floor
+        ):
+            add(
+                "many-citizens",
+                key,
+                views[key],
+                len(seen),
+                baseline=asdict(baseline) if baseline else None,
+            )
     for key, seqs in outside.items():
         add("outside-working-hours", key, seqs, len(seqs))
     for key, seqs in no_case.items():

@@ -33,7 +33,22 @@ class AuditSettings(BaseModel):
         default=[1, 2, 3, 4, 5], description="ISO weekdays (1 = Monday) that are working days"
     )
     citizens_per_day_threshold: int = Field(
-        default=30, ge=1, description="An actor viewing more distinct citizens a day is flagged"
+        default=30,
+        ge=1,
+        description="An actor viewing more distinct citizens a day is always flagged",
+    )
+    citizens_per_day_floor: int = Field(
+        default=10,
+        ge=1,
+        description="Fewer distinct citizens a day than this are never unusual, whatever the "
+        "department's baseline",
+    )
+    baseline_days: int = Field(
+        default=28,
+        ge=1,
+        le=366,
+        description="Days before a report's period that make the department's baseline of "
+        "distinct citizens per person per day",
     )
     denials_per_day_threshold: int = Field(
         default=3, ge=1, description="An actor refused this often in a day is flagged"
