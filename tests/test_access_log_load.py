@@ -80,6 +80,44 @@ def test_eight_writers_append_ten_thousand_entries_at_consecutive_positions(
         assert (chunked.ok, chunked.head) == (True, report.head)
 
 
+def test_a_malformed_event_fails_its_own_request_and_no_other(
+    own_gateway: Callable[..., Any],
+) -> None:
+    """The committer drafts a batch's entries: one bad event must not sink its batch-mates."""
+    with own_gateway() as gateway:
+        runtime = gateway.runtime
+        context = AuditContext(
+            actor=ActorRecord(subject="load", department="jobcenter", roles=["caseworker"]),
+            request_id="load",
+            instance=runtime.settings.instance,
+        )
+
+        def write(n: int) -> int | str:
+            event = AccessEvent(
+                action=Action.CONSENT_SEARCH if n != 5 else "no-such-action",  # type: ignore[arg-type]
+                outcome=Outcome.SUCCESS,
+                detail={"n": n},
+            )
+            try:
+                return record_access(
+                    engine=runtime.engine,
+                    protector=runtime.protector,
+                    context=context,
+                    event=event,
+                    now=runtime.clock.now(),
+                )
+            except Exception as error:
+                return type(error).__name__
+
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(write, range(40)))
+        assert results[5] == "ValidationError"
+        positions = [r for r in results if isinstance(r, int)]
+        assert len(positions) == 39
+        assert sorted(positions) == list(range(min(positions), min(positions) + 39))
+        assert _verify(runtime.engine, runtime.settings.keys_dir).ok
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

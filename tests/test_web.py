@@ -239,3 +239,39 @@ def test_a_citizen_token_from_the_cli_carries_the_cpr(gateway: LiveGateway) -> N
     actor = gateway.runtime.verifier.verify(result.output.strip(), now=int(time.time()))
     assert actor.roles == ("citizen",)
     assert actor.cpr == "1203911234"
+
+
+DPO = Actor(
+    subject="web-dpo",
+    name="Dorthe Dahl",
+    department=None,
+    roles=("dpo",),
+    issuer="urn:helhed:dev-issuer",
+    token_id=None,
+)
+
+
+def test_the_dpo_sees_what_stands_out_on_a_page_and_the_reading_is_logged(
+    own_gateway: Callable[..., Any],
+) -> None:
+    with own_gateway(audit={"citizens_per_day_threshold": 1}) as gateway:
+        gateway.view(fresh_cpr(), as_="health").raise_for_status()
+        gateway.view(fresh_cpr(), as_="health").raise_for_status()
+        browser, _csrf = _browser(gateway, DPO)
+        with browser:
+            page = browser.get("/audit/anomalies")
+            bad = browser.get("/audit/anomalies", params={"since": "last tuesday"})
+            caseworker, _ = _browser(gateway)
+            with caseworker:
+                refused = caseworker.get("/audit/anomalies")
+        assert page.status_code == 200
+        row = re.search(
+            r"<tr><td>[0-9-]{10}</td><td>Many citizens in one day</td>.*?</tr>", page.text, re.S
+        )
+        assert row is not None, page.text
+        assert "caseworker-health" in row.group(0)
+        assert "no baseline for the department yet" in row.group(0)
+        assert bad.status_code == 422
+        assert refused.status_code == 403
+        reads = [e for e in gateway.audit_entries(actor="web-dpo") if e["action"] == "audit.query"]
+        assert any(e["detail"].get("report") == "anomalies" for e in reads)

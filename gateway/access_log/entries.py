@@ -108,14 +108,11 @@ class Placed:
     rows: list[tuple[Any, ...]]  # access_entry rows, in COLUMNS order
     nodes: list[tuple[int, int, bytes]]  # the interior nodes the batch completes
     edge: merkle.CompactRange  # the tree's right edge afterwards
+    root: bytes  # and its root
 
     @property
     def size(self) -> int:
         return self.edge.size
-
-    @property
-    def root(self) -> bytes:
-        return self.edge.root()
 
     @property
     def seqs(self) -> list[int]:
@@ -137,7 +134,7 @@ def place(edge: merkle.CompactRange, root: str, drafts: list[Draft]) -> Placed:
             (seq, c["at"], c["action"], c["outcome"], c["actor_subject"],
              c["actor_department"], c["citizen_hash"], canonical, leaf.hex())
         )  # fmt: skip
-    return Placed(edge.size, root, rows, completed, tree)
+    return Placed(edge.size, root, rows, completed, tree, tree.root())
 
 
 def write_entries(

@@ -133,8 +133,7 @@ def record_access(
     if getattr(_in_write, "depth", 0):
         # The committer would wait for this thread's transaction, and this thread for it.
         raise RuntimeError("inside audited_write, use append_entry(session=...)")
-    draft = _draft(protector, context, event, now)
-    return committer_for(engine).submit(draft)
+    return committer_for(engine).submit(lambda: _draft(protector, context, event, now))
 
 
 def to_read_model(row: AccessEntryRow, protector: CprProtector) -> AccessEntryRead:

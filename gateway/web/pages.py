@@ -7,6 +7,7 @@ A CPR never appears in a URL: it travels in POSTed forms only.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from consent.decision import local_day
+from gateway.access_log import report_router as audit_reports
 from gateway.access_log import router as audit_api
 from gateway.auth.permissions import Permission, permissions_of
 from gateway.consents import exports as consent_exports
@@ -44,6 +46,7 @@ from gateway.web.render import page
 from gateway.web.sessions import WebSession
 from schemas.access import Outcome
 from schemas.consent import ConsentCreate, ConsentRead, ConsentSearch, ConsentWithdraw
+from schemas.times import COPENHAGEN
 from schemas.view import ViewRequest
 
 router = APIRouter(include_in_schema=False)
@@ -258,6 +261,38 @@ async def audit_log(request: Request, runtime: RuntimeDep, web: AuditReaderPage)
 
 class _OutcomeFilter(BaseModel):
     outcome: Outcome | None = None
+
+
+class _Period(BaseModel):
+    """Whole Danish days, as a DPO thinks of them; both ends included."""
+
+    since: date | None = None
+    until: date | None = None
+
+
+@router.get("/audit/anomalies")
+async def audit_anomalies(request: Request, runtime: RuntimeDep, web: AuditReaderPage) -> Response:
+    """GET /v1/audit/anomalies as a table, for whole days (default: the last 7 days)."""
+    period = _validated(
+        _Period,
+        {"since": request.query_params.get("since") or None,
+         "until": request.query_params.get("until") or None},
+    )  # fmt: skip
+    since = _day_start(period.since) if period.since else None
+    until = _day_start(period.until + timedelta(days=1)) if period.until else None
+
+    def read() -> Any:
+        with read_session(runtime.engine) as session:
+            return audit_reports.list_anomalies(
+                request, web.actor, runtime, session, since=since, until=until
+            )
+
+    report = await run_in_threadpool(read)
+    return page("anomalies.html", web=web, report=report, period=period)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=COPENHAGEN)
 
 
 @router.get("/audit/verify")
