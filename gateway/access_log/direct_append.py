@@ -1,4 +1,5 @@
-"""The group committer's own connection: a whole batch in one round trip, when it can.
+"""The group committer's own connection: a batch in one round trip when the tree is as it left
+it, in one short locked transaction when it is not.
 
 The committer knows the tree's right edge after its last append. If the head still has that
 size and root, nobody has appended since, and the batch (entries, the interior nodes it
@@ -11,9 +12,10 @@ completes, a checkpoint when one is due, the new head) is written without readin
   keeps it prepared.
 - SQLite: one `BEGIN IMMEDIATE` transaction on a raw connection, checking the head first.
 
-If the head has moved (another process, or a consent change in this one), nothing is written
-and `append` says so: the committer then appends the ordinary way, reading the edge under the
-lock (`entries.write_entries`).
+If the head has moved (another gateway process, a consent change in this one), the batch is
+placed again on the edge read under the head's lock (`SELECT … FOR UPDATE` on PostgreSQL, the
+same `BEGIN IMMEDIATE` on SQLite) and written in that transaction. Either way the batch is one
+transaction: all its entries or none.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from gateway.access_log.entries import COLUMNS, Placed
+from gateway.access_log import merkle
+from gateway.access_log.checkpoints import CheckpointSigner
+from gateway.access_log.entries import COLUMNS, Draft, Placed, last_edge, place, remember_edge
 from gateway.access_log.models import CheckpointRow
-from gateway.access_log.tree_store import sqlite_value
+from gateway.access_log.tree_store import TreeIncomplete, sqlite_value
 from gateway.db import is_sqlite, writer_lock
 
 _CHECKPOINT_COLUMNS = ["size", "root", "at", "key_id", "note"]
@@ -64,98 +68,160 @@ class DirectAppender:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sqlite = is_sqlite(engine)
-        self._connection: Any = None  # the pool's connection (a proxy for the driver's)
+        self._connection: Any = None  # the driver's own connection, out of the pool
+        # Whether the last batch found the head moved: then another process is appending too,
+        # and the next batch goes to the lock at once instead of trying its luck first.
+        self._contended = False
 
-    def append(self, placed: Placed, checkpoint: CheckpointRow | None) -> bool:
-        """Write the batch if the head is still where it was placed; False if it has moved.
+    def append(self, drafts: list[Draft], signer: CheckpointSigner | None) -> Placed:
+        """Number, hash and store the drafts at the end of the tree, in one transaction.
 
-        Raises if the database fails; then nothing of the batch is written.
-        """
+        Raises if the database fails; then nothing of the batch is written."""
         try:
             if self._sqlite:
-                return self._append_sqlite(placed, checkpoint)
-            return self._append_postgres(placed, checkpoint)
+                placed = self._append_sqlite(drafts, signer)
+            else:
+                placed = self._append_postgres(drafts, signer)
         except Exception:
             self._discard()
             raise
+        remember_edge(self._engine, placed)
+        return placed
 
     def close(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None
-            if not self._sqlite:
-                connection.driver_connection.autocommit = False
-            connection.close()  # back to the pool
+            connection.close()  # detached: really closed
 
     def _connect(self) -> Any:
         if self._connection is None:
-            self._connection = self._engine.raw_connection()
+            pooled = self._engine.raw_connection()  # made as the engine makes them (pragmas)
+            # The committer keeps it for as long as it runs and closes it itself; the pool's
+            # slot is given back now, and an engine disposed meanwhile holds nothing of ours.
+            pooled.detach()
+            self._connection = pooled.dbapi_connection
             if not self._sqlite:
                 # One statement is one transaction: no BEGIN and COMMIT round trips.
-                self._connection.driver_connection.autocommit = True
+                self._connection.autocommit = True
         return self._connection
 
     def _discard(self) -> None:
-        """A connection that failed is not trusted again, nor given back to the pool."""
+        """A connection that failed is not trusted again."""
         if self._connection is not None:
             connection, self._connection = self._connection, None
             with contextlib.suppress(Exception):  # it is being thrown away
-                connection.invalidate()
+                connection.close()
 
-    def _append_postgres(self, placed: Placed, checkpoint: CheckpointRow | None) -> bool:
-        columns = list(zip(*placed.rows, strict=True))
-        nodes = list(zip(*placed.nodes, strict=True)) or [(), (), ()]
-        points = [checkpoint] if checkpoint is not None else []
-        parameters = {
-            "size": placed.size,
-            "root": placed.root.hex(),
-            "old_size": placed.old_size,
-            "old_root": placed.old_root,
-            **{name: list(values) for name, values in zip(COLUMNS, columns, strict=True)},
-            "level": list(nodes[0]),
-            "idx": list(nodes[1]),
-            "node": list(nodes[2]),
-            **{f"cp_{name}": [getattr(p, name) for p in points] for name in _CHECKPOINT_COLUMNS},
-        }
-        driver = self._connect().driver_connection
+    def _append_postgres(self, drafts: list[Draft], signer: CheckpointSigner | None) -> Placed:
+        driver = self._connect()
+        known = last_edge(self._engine)
         with driver.cursor() as cursor:
-            cursor.execute(_POSTGRES_APPEND, parameters, prepare=True)
-            (matched,) = cursor.fetchone()
-        return bool(matched)
+            if known is not None and not self._contended:
+                placed = place(known[1], known[0], drafts)
+                if _write_postgres(cursor, placed, _checkpoint(signer, placed)):
+                    return placed
+            with driver.transaction():
+                cursor.execute("SELECT size, head_hash FROM log_head WHERE id = 1 FOR UPDATE")
+                size, root = cursor.fetchone()
+                self._contended = known is None or (known[1].size, known[0]) != (size, root)
+                edge = _read_edge(cursor, size, "%s") if self._contended else known[1]
+                placed = place(edge, root, drafts)
+                if not _write_postgres(cursor, placed, _checkpoint(signer, placed)):
+                    raise TreeIncomplete("the log head moved while it was locked")
+        return placed
 
-    def _append_sqlite(self, placed: Placed, checkpoint: CheckpointRow | None) -> bool:
+    def _append_sqlite(self, drafts: list[Draft], signer: CheckpointSigner | None) -> Placed:
         connection = self._connect()
+        known = last_edge(self._engine)
         with writer_lock(self._engine):
             cursor = connection.cursor()
             cursor.execute("BEGIN IMMEDIATE")
             try:
-                head = cursor.execute("SELECT size, head_hash FROM log_head WHERE id = 1")
-                if tuple(head.fetchone()) != (placed.old_size, placed.old_root):
-                    cursor.execute("ROLLBACK")
-                    return False
-                rows = [tuple(sqlite_value(value) for value in row) for row in placed.rows]
-                marks = ", ".join(["?"] * len(COLUMNS))
-                cursor.executemany(
-                    f"INSERT INTO access_entry ({', '.join(COLUMNS)}) VALUES ({marks})",  # noqa: S608
-                    rows,
-                )
-                cursor.executemany(
-                    "INSERT INTO merkle_node (level, idx, hash) VALUES (?, ?, ?)", placed.nodes
-                )
-                if checkpoint is not None:
-                    cursor.execute(
-                        "INSERT INTO log_checkpoint (size, root, at, key_id, note)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        [sqlite_value(getattr(checkpoint, name)) for name in _CHECKPOINT_COLUMNS],
-                    )
-                cursor.execute(
-                    "UPDATE log_head SET size = ?, head_hash = ? WHERE id = 1",
-                    (placed.size, placed.root.hex()),
-                )
+                size, root = cursor.execute(
+                    "SELECT size, head_hash FROM log_head WHERE id = 1"
+                ).fetchone()
+                if known is not None and (known[1].size, known[0]) == (size, root):
+                    edge = known[1]
+                else:
+                    edge = _read_edge(cursor, size, "?")
+                placed = place(edge, root, drafts)
+                _write_sqlite(cursor, placed, _checkpoint(signer, placed))
                 cursor.execute("COMMIT")
             except BaseException:
-                if connection.driver_connection.in_transaction:
+                if connection.in_transaction:
                     cursor.execute("ROLLBACK")
                 raise
             finally:
                 cursor.close()
-        return True
+        return placed
+
+
+def _checkpoint(signer: CheckpointSigner | None, placed: Placed) -> CheckpointRow | None:
+    """A signed checkpoint when the batch passes a multiple of `checkpoint_every_entries`."""
+    if signer is None or not signer.due(placed.old_size, placed.size):
+        return None
+    return signer.sign(placed.size, placed.root)
+
+
+def _write_postgres(cursor: Any, placed: Placed, checkpoint: CheckpointRow | None) -> bool:
+    """The batch, if the head is where it was placed; False (nothing written) if it moved."""
+    columns = list(zip(*placed.rows, strict=True))
+    nodes = list(zip(*placed.nodes, strict=True)) or [(), (), ()]
+    points = [checkpoint] if checkpoint is not None else []
+    parameters = {
+        "size": placed.size,
+        "root": placed.root.hex(),
+        "old_size": placed.old_size,
+        "old_root": placed.old_root,
+        **{name: list(values) for name, values in zip(COLUMNS, columns, strict=True)},
+        "level": list(nodes[0]),
+        "idx": list(nodes[1]),
+        "node": list(nodes[2]),
+        **{f"cp_{name}": [getattr(p, name) for p in points] for name in _CHECKPOINT_COLUMNS},
+    }
+    cursor.execute(_POSTGRES_APPEND, parameters, prepare=True)
+    (matched,) = cursor.fetchone()
+    return bool(matched)
+
+
+def _write_sqlite(cursor: Any, placed: Placed, checkpoint: CheckpointRow | None) -> None:
+    rows = [tuple(sqlite_value(value) for value in row) for row in placed.rows]
+    marks = ", ".join(["?"] * len(COLUMNS))
+    cursor.executemany(
+        f"INSERT INTO access_entry ({', '.join(COLUMNS)}) VALUES ({marks})",  # noqa: S608
+        rows,
+    )
+    cursor.executemany("INSERT INTO merkle_node (level, idx, hash) VALUES (?, ?, ?)", placed.nodes)
+    if checkpoint is not None:
+        cursor.execute(
+            "INSERT INTO log_checkpoint (size, root, at, key_id, note) VALUES (?, ?, ?, ?, ?)",
+            [sqlite_value(getattr(checkpoint, name)) for name in _CHECKPOINT_COLUMNS],
+        )
+    cursor.execute(
+        "UPDATE log_head SET size = ?, head_hash = ? WHERE id = 1",
+        (placed.size, placed.root.hex()),
+    )
+
+
+def _read_edge(cursor: Any, size: int, mark: str) -> merkle.CompactRange:
+    """The right edge of the tree of `size` leaves: its peaks, in at most two queries."""
+    peaks = merkle.peaks_of(size)
+    found: dict[merkle.Node, bytes] = {}
+    for level, index in peaks:
+        if level == 0:  # at most one peak is a single leaf: the last entry
+            cursor.execute(f"SELECT hash FROM access_entry WHERE seq = {mark}", (index + 1,))  # noqa: S608
+            row = cursor.fetchone()
+            if row is not None:
+                found[(0, index)] = bytes.fromhex(row[0])
+    inner = [(level, index) for level, index in peaks if level > 0]
+    if inner:
+        either = " OR ".join([f"(level = {mark} AND idx = {mark})"] * len(inner))
+        cursor.execute(
+            f"SELECT level, idx, hash FROM merkle_node WHERE {either}",  # noqa: S608
+            [value for node in inner for value in node],
+        )
+        found.update({(level, idx): bytes(digest) for level, idx, digest in cursor.fetchall()})
+    missing = [node for node in peaks if node not in found]
+    if missing:
+        raise TreeIncomplete(f"missing tree nodes {missing[:5]}")
+    return merkle.CompactRange.from_peaks(size, [found[node] for node in peaks])

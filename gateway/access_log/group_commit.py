@@ -1,14 +1,12 @@
 """Group commit: many requests' entries made durable by one transaction, none answered before.
 
-One committer thread per database engine (per gateway process) collects the drafts that
-requests hand it, for at most a couple of milliseconds and only while more are expected, then
-appends them all in one transaction that locks the tree head (`SELECT … FOR UPDATE` on
-PostgreSQL, `BEGIN IMMEDIATE` on SQLite), and only after the commit wakes each request with its
-position. If the transaction fails, every request in it gets AccessLogUnavailable and releases
-nothing. Other processes do the same on the same head row, so positions stay consecutive.
-
-While the tree is as this committer last left it, a batch is written in one round trip on a
-connection the committer keeps (direct_append); otherwise the ordinary locked append runs.
+One committer thread per database engine (per gateway process) collects the events that
+requests hand it, for at most a couple of milliseconds and only while more are expected, drafts
+their entries and appends them all in one transaction on a connection it keeps (direct_append:
+one guarded statement while the tree is as it left it, else under the tree head's lock), and
+only after the commit wakes each request with its position. If the transaction fails, every
+request in it gets AccessLogUnavailable and releases nothing. Other processes do the same on the
+same head row, so positions stay consecutive.
 """
 
 from __future__ import annotations
@@ -23,8 +21,7 @@ from sqlalchemy import Engine
 
 from gateway.access_log.checkpoints import CheckpointSigner
 from gateway.access_log.direct_append import DirectAppender
-from gateway.access_log.entries import Draft, last_edge, place, remember_edge, write_entries
-from gateway.db import write_session
+from gateway.access_log.entries import Draft
 
 
 class AccessLogUnavailable(Exception):
@@ -73,7 +70,6 @@ class GroupCommitter:
         self._closing = False
         self.checkpointer: CheckpointSigner | None = None
         self.batches = 0
-        self.direct_batches = 0  # of those, how many went the one-round-trip way
 
     def submit(self, make: Callable[[], Draft]) -> int:
         """Append the entry `make` drafts; returns its position once it is durable.
@@ -135,7 +131,8 @@ class GroupCommitter:
                     if engine is None:
                         raise AccessLogUnavailable("the database engine is gone")
                     direct = direct or DirectAppender(engine)
-                    seqs = self._append(engine, direct, [draft for _, draft in batch])
+                    drafts = [draft for _, draft in batch]
+                    seqs = direct.append(drafts, self.checkpointer).seqs
                 except Exception as error:  # whatever it was, nothing in this batch is durable
                     failure = AccessLogUnavailable(type(error).__name__)
                     for waiting, _ in batch:
@@ -159,21 +156,6 @@ class GroupCommitter:
             except Exception as error:  # this request's event is malformed: it alone fails
                 waiting.done(error=error)
         return drafted
-
-    def _append(self, engine: Engine, direct: DirectAppender, drafts: list[Draft]) -> list[int]:
-        known = last_edge(engine)
-        if known is not None:
-            root, edge = known
-            placed = place(edge, root, drafts)
-            signer = self.checkpointer
-            due = signer is not None and signer.due(placed.old_size, placed.size)
-            checkpoint = signer.sign(placed.size, placed.root) if signer and due else None
-            if direct.append(placed, checkpoint):
-                remember_edge(engine, placed)
-                self.direct_batches += 1
-                return placed.seqs
-        with write_session(engine) as session:
-            return write_entries(session=session, drafts=drafts, checkpointer=self.checkpointer)
 
 
 _COMMITTERS: WeakKeyDictionary[Engine, GroupCommitter] = WeakKeyDictionary()
