@@ -2,7 +2,8 @@
 
   appends/s     record_access from 1 and 8 writer threads through the group commit, each call
                 returning only once its entry is durable (SQLite: WAL, synchronous=FULL;
-                PostgreSQL: fsync on, synchronous_commit on)
+                PostgreSQL: fsync on, synchronous_commit on); and from two processes of 4
+                writers on one log, as two gateway instances append
   verify 1M     `helhed audit verify`'s work (verify_log) over a log of --million entries
   proof         produce one inclusion proof from the database at that size, and check it
   proof size    hashes per proof and bytes of its JSON
@@ -20,6 +21,7 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +47,7 @@ from gateway.runtime import Runtime, build_runtime
 from gateway.settings import load_settings, normalize_database_url
 from schemas.access import Action, ActorRecord, Outcome, ReleaseLine
 
-console = Console()
+console = Console(width=110)  # the table whole, also when piped to a file
 
 CONTEXT = AuditContext(
     actor=ActorRecord(
@@ -129,6 +131,59 @@ def appends_per_second(runtime: Runtime, writers: int, total: int) -> float:
     with ThreadPoolExecutor(writers) as pool:
         list(pool.map(write, range(writers)))
     return each * writers / (time.perf_counter() - started)
+
+
+def writer_process(home: str, url: str, count: int, writers: int) -> None:
+    """One gateway process of several appending to one log: prints when its writing began and
+    ended (wall clock, so the parent can line processes up) and how many it wrote."""
+    runtime = build_runtime(load_settings(None, home=Path(home), database_url=url))
+    lifecycle.start(runtime)
+    record_access(  # connect and warm up before the clock starts
+        engine=runtime.engine,
+        protector=runtime.protector,
+        context=CONTEXT,
+        event=event(0),
+        now=runtime.clock.now(),
+    )
+    began = time.time()
+    rate = appends_per_second(runtime, writers, count)
+    print(json.dumps({"began": began, "ended": time.time(), "count": count, "rate": rate}))
+    runtime.engine.dispose()
+
+
+def several_processes(home: Path, url: str, processes: int, writers: int, total: int) -> float:
+    """Appends per second of `processes` gateway processes with `writers` threads each."""
+    children = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--writer-process", *map(str, (home, url, each, writers))],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for each in [total // processes] * processes
+    ]
+    reports = [json.loads(child.communicate(timeout=600)[0]) for child in children]
+    if any(child.returncode for child in children):
+        raise RuntimeError("a writer process failed")
+    span = max(r["ended"] for r in reports) - min(r["began"] for r in reports)
+    return sum(r["count"] for r in reports) / span
+
+
+def append_rates(home: Path, backend: str, make: Any, appends: int) -> dict[str, int]:
+    """1 and 8 writer threads in this process, then two processes of 4 writers on one log (a
+    deployment with two gateway instances), each on a fresh database."""
+    rates = {}
+    for label, writers, processes in (("1 writer", 1, 1), ("8 writers", 8, 1),
+                                      ("2 processes x 4 writers", 4, 2)):  # fmt: skip
+        runtime = runtime_for(home, make())
+        if processes == 1:
+            rate = appends_per_second(runtime, writers, appends)
+        else:
+            url = runtime.settings.sqlalchemy_url
+            rate = several_processes(home, url, processes, writers, appends)
+        runtime.engine.dispose()
+        rates[f"{backend}, {label}"] = round(rate)
+        console.print(f"{backend:8} {label}: {rate:8.0f} appends/s")
+    return rates
 
 
 def fill(runtime: Runtime, count: int) -> None:
@@ -217,7 +272,12 @@ def main() -> None:
     parser.add_argument("--million", type=int, default=1_000_000, help="size for verify/proofs")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--million-on-postgres", action="store_true")
+    parser.add_argument("--writer-process", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.writer_process:
+        home, url, count, writers = args.writer_process
+        writer_process(home, url, int(count), int(writers))
+        return
     results: dict[str, Any] = {"appends_per_second": {}, "million": {}}
     created: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -232,12 +292,9 @@ def main() -> None:
             backends["postgres"] = make_pg
         try:
             for backend, make in backends.items():
-                for writers in (1, 8):
-                    runtime = runtime_for(Path(tmp), make())
-                    rate = appends_per_second(runtime, writers, args.appends)
-                    results["appends_per_second"][f"{backend}, {writers} writer(s)"] = round(rate)
-                    console.print(f"{backend:8} {writers} writer(s): {rate:8.0f} appends/s")
-                    runtime.engine.dispose()
+                results["appends_per_second"].update(
+                    append_rates(Path(tmp), backend, make, args.appends)
+                )
             million_backends = ["sqlite"] + (["postgres"] if args.million_on_postgres else [])
             for backend in million_backends:
                 runtime = runtime_for(Path(tmp), backends[backend]())
@@ -267,7 +324,7 @@ def main() -> None:
     table.add_column("value", justify="right")
     table.add_column("target", justify="right")
     for name, rate in results["appends_per_second"].items():
-        target = "5,000/s" if "8 writer" in name else ""
+        target = "5,000/s" if "8 writers" in name else ""
         table.add_row(f"appends/s, {name}", f"{rate:,}", target)
     for backend, figures in results["million"].items():
         table.add_row(
