@@ -63,7 +63,7 @@ SELECT count(*) FROM head
 
 
 class DirectAppender:
-    """Owned by one committer thread; holds one pooled connection until `close`."""
+    """Owned by one committer thread; holds one connection of its own until `close`."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -123,8 +123,10 @@ class DirectAppender:
             with driver.transaction():
                 cursor.execute("SELECT size, head_hash FROM log_head WHERE id = 1 FOR UPDATE")
                 size, root = cursor.fetchone()
-                self._contended = known is None or (known[1].size, known[0]) != (size, root)
-                edge = _read_edge(cursor, size, "%s") if self._contended else known[1]
+                if known is not None and (known[1].size, known[0]) == (size, root):
+                    edge, self._contended = known[1], False
+                else:
+                    edge, self._contended = _read_edge(cursor, size, "%s"), known is not None
                 placed = place(edge, root, drafts)
                 if not _write_postgres(cursor, placed, _checkpoint(signer, placed)):
                     raise TreeIncomplete("the log head moved while it was locked")
