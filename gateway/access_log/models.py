@@ -22,7 +22,7 @@ class AccessEntryRow(SQLModel, table=True):
     __tablename__ = "access_entry"
     __table_args__ = (
         Index("ix_access_entry_citizen_hash", "citizen_hash"),
-        Index("ix_access_entry_actor", "actor_subject"),
+        Index("ix_access_entry_actor_at", "actor_subject", "at"),
         Index("ix_access_entry_at", "at"),
     )
 
