@@ -260,6 +260,7 @@ ConsentWithdrawerPage = Annotated[
 OwnConsentsPage = Annotated[WebSession, Depends(page_authorized(Permission.LIST_OWN_CONSENTS))]
 OwnReceiptPage = Annotated[WebSession, Depends(page_authorized(Permission.READ_OWN_RECEIPT))]
 AuditReaderPage = Annotated[WebSession, Depends(page_authorized(Permission.READ_AUDIT))]
+AuditReporterPage = Annotated[WebSession, Depends(page_authorized(Permission.REPORT_AUDIT))]
 AuditVerifierPage = Annotated[WebSession, Depends(page_authorized(Permission.VERIFY_AUDIT))]
 
 

@@ -167,6 +167,11 @@ EXAMPLES: dict[tuple[str, str], Callable[[LiveGateway], Call]] = {
         f"/consents/{_consent(g)}/withdraw", form={"reason": "withdrawn by phone"}
     ),
     ("GET", "/audit"): lambda g: Call("/audit"),
+    ("GET", "/audit/reports"): lambda g: Call("/audit/reports"),
+    ("GET", "/audit/export"): lambda g: Call("/audit/export?format=csv"),
+    ("POST", "/audit/citizen-report"): lambda g: Call(
+        "/audit/citizen-report", form={"citizen": TABLE_CPR}
+    ),
     ("GET", "/audit/verify"): lambda g: Call("/audit/verify"),
     ("POST", "/signout"): lambda g: Call("/signout", form={}),
 }

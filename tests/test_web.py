@@ -275,3 +275,38 @@ def test_the_dpo_sees_what_stands_out_on_a_page_and_the_reading_is_logged(
         assert refused.status_code == 403
         reads = [e for e in gateway.audit_entries(actor="web-dpo") if e["action"] == "audit.query"]
         assert any(e["detail"].get("report") == "anomalies" for e in reads)
+
+
+def test_the_dpo_makes_an_insight_report_and_an_export_from_the_pages(
+    gateway: LiveGateway, twin_of: Callable[[str], str]
+) -> None:
+    from tests.builders import consent_body
+
+    citizen = twin_of("Sara Holm")
+    gateway.post("/v1/consents", consent_body(citizen)).raise_for_status()
+    gateway.view(citizen).raise_for_status()
+    browser, csrf = _browser(gateway, DPO)
+    with browser:
+        forms = browser.get("/audit/reports")
+        assert forms.status_code == 200
+        report = browser.post(
+            "/audit/citizen-report",
+            data={"csrf": csrf, "citizen": citizen, "show_employees": "yes"},
+        )
+        assert report.status_code == 200, report.text
+        assert "Who has used your information" in report.text
+        assert "Test caseworker" in report.text, "the DPO asked for the employees' names"
+        assert citizen not in str(report.url), "the CPR travels in the form only"
+        export = browser.get(
+            "/audit/export", params={"format": "csv", "action": "view", "outcome": "success"}
+        )
+        assert export.status_code == 200
+        assert "attachment" in export.headers["content-disposition"]
+        rows = export.text.splitlines()
+        assert len(rows) >= 2
+        assert all(",view," in row for row in rows[1:])
+        bad = browser.get("/audit/export", params={"format": "pdf"})
+        assert bad.status_code == 422
+    actions = [e["action"] for e in gateway.audit_entries(actor="web-dpo")]
+    assert "audit.report" in actions
+    assert "audit.export" in actions

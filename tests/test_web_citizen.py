@@ -61,3 +61,25 @@ def test_a_citizen_sees_uses_and_withdraws_their_own_consents_on_the_page(
         assert foreign.status_code == 404
     assert gateway.view(citizen).json()["consents"] == []
     assert gateway.view(stranger).json()["consents"], "the other citizen's consent still holds"
+
+
+def test_a_citizen_sees_who_has_used_their_data_and_nobody_elses(
+    gateway: LiveGateway, twin_of: Callable[[str], str]
+) -> None:
+    citizen, stranger = twin_of("Sara Holm"), twin_of("Sara Holm")
+    for cpr in (citizen, stranger):
+        gateway.post("/v1/consents", consent_body(cpr)).raise_for_status()
+        gateway.view(cpr).raise_for_status()
+    browser, csrf = _citizen_browser(gateway, citizen)
+    with browser:
+        own = browser.get("/my-report")
+        assert own.status_code == 200, own.text
+        assert "Who has used your information" in own.text
+        assert f"CPR ending in {citizen[-4:]}" in own.text
+        assert "coordinated-plan" in own.text, "the purpose"
+        assert "children-family" in own.text, "the department that looked"
+        assert "Test caseworker" not in own.text, "employees' names are withheld"
+        # Asking for somebody else's report through the form is refused.
+        other = browser.post("/audit/citizen-report", data={"csrf": csrf, "citizen": stranger})
+        assert other.status_code == 403
+        assert "not_your_report" in other.text

@@ -20,7 +20,7 @@ from gateway.db import read_session
 from gateway.deps import AuditReader, AuditReporter, RuntimeDep, SessionDep
 from gateway.problems import ProblemError
 from schemas.access import Action, Outcome
-from schemas.cpr import Cpr, normalize_cpr
+from schemas.cpr import Cpr
 from schemas.problem import Problem
 from schemas.times import Moment
 
@@ -142,12 +142,8 @@ async def make_citizen_report(
     `"format": "html"` or the request accepts text/html. The DPO may ask for any citizen and
     for the employees' names; a citizen only for their own report, without names."""
     is_dpo = Permission.READ_AUDIT in permissions_of(list(actor.roles))
-    own: str | None = None
-    if not is_dpo:
-        try:
-            own = normalize_cpr(actor.subject)
-        except ValueError:
-            own = None
+    # A citizen's CPR comes from their login (a CPR claim, or a subject that is one).
+    own = None if is_dpo else actor.citizen
     citizen = body.citizen or own
     if citizen is None:
         raise ProblemError(422, "citizen_required", "Name the citizen in the body")

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
@@ -27,6 +27,7 @@ from gateway.consents import router as consents_api
 from gateway.db import read_session
 from gateway.deps import (
     AuditReaderPage,
+    AuditReporterPage,
     AuditVerifierPage,
     CitizenViewerPage,
     ConsentRecorderPage,
@@ -273,13 +274,9 @@ class _Period(BaseModel):
 @router.get("/audit/anomalies")
 async def audit_anomalies(request: Request, runtime: RuntimeDep, web: AuditReaderPage) -> Response:
     """GET /v1/audit/anomalies as a table, for whole days (default: the last 7 days)."""
-    period = _validated(
-        _Period,
-        {"since": request.query_params.get("since") or None,
-         "until": request.query_params.get("until") or None},
-    )  # fmt: skip
-    since = _day_start(period.since) if period.since else None
-    until = _day_start(period.until + timedelta(days=1)) if period.until else None
+    query = request.query_params
+    since, until = _period(query.get("since"), query.get("until"))
+    period = _Period(since=query.get("since") or None, until=query.get("until") or None)
 
     def read() -> Any:
         with read_session(runtime.engine) as session:
@@ -293,6 +290,93 @@ async def audit_anomalies(request: Request, runtime: RuntimeDep, web: AuditReade
 
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=COPENHAGEN)
+
+
+def _period(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    """A form's whole Danish days (both included) as the API's moments."""
+    period = _validated(_Period, {"since": since or None, "until": until or None})
+    return (
+        _day_start(period.since) if period.since else None,
+        _day_start(period.until + timedelta(days=1)) if period.until else None,
+    )
+
+
+@router.get("/audit/reports")
+async def audit_reports_page(web: AuditReaderPage) -> Response:
+    """The DPO's forms: a citizen's insight report, and an export of the log."""
+    return page("reports.html", web=web, formats=[f.value for f in audit_reports.ExportFormat])
+
+
+@router.post("/audit/citizen-report")
+async def citizen_report_page(
+    request: Request, runtime: RuntimeDep, web: AuditReporterPage
+) -> Response:
+    """POST /v1/audit/citizen-report as its printable page: the DPO names the citizen (the CPR
+    travels in the form, never in a URL); a citizen gets their own."""
+    form = await request.form()
+    since, until = _period(_text(form, "since"), _text(form, "until"))
+    body = _validated(
+        audit_reports.ReportRequest,
+        {
+            "citizen": _text(form, "citizen"),
+            "since": since,
+            "until": until,
+            "show_employees": _text(form, "show_employees") == "yes",
+            "format": "html",
+        },
+    )
+    response: Response = await audit_reports.make_citizen_report(body, request, web.actor, runtime)
+    return response
+
+
+@router.get("/my-report")
+async def own_report_page(
+    request: Request, runtime: RuntimeDep, web: AuditReporterPage
+) -> Response:
+    """A citizen's own insight report: who in the municipality has used their data, and why."""
+    body = audit_reports.ReportRequest(format="html")
+    response: Response = await audit_reports.make_citizen_report(body, request, web.actor, runtime)
+    return response
+
+
+@router.get("/audit/export")
+async def audit_export_page(
+    request: Request, runtime: RuntimeDep, web: AuditReaderPage
+) -> Response:
+    """GET /v1/audit/export from the reports page's form, as a download."""
+    query = request.query_params
+    since, until = _period(query.get("since"), query.get("until"))
+    chosen = _validated(
+        _ExportForm,
+        {
+            "format": query.get("format") or "jsonl",
+            "outcome": query.get("outcome") or None,
+            "actor": query.get("actor") or None,
+            "department": query.get("department") or None,
+            "action": query.get("action") or None,
+        },
+    )
+    return await run_in_threadpool(
+        audit_reports.export_entries,
+        request,
+        web.actor,
+        runtime,
+        format=chosen.format,
+        actor_subject=chosen.actor,
+        department=chosen.department,
+        action=chosen.action,
+        outcome=chosen.outcome,
+        since=since,
+        until=until,
+    )
+
+
+class _ExportForm(BaseModel):
+    format: audit_reports.ExportFormat
+    outcome: Outcome | None = None
+    actor: str | None = Field(default=None, max_length=200)
+    department: str | None = Field(default=None, max_length=64)
+    action: str | None = Field(default=None, max_length=40)
 
 
 @router.get("/audit/verify")
