@@ -35,17 +35,21 @@ def _verify(engine: Any, keys_dir: Path, **options: Any) -> Any:
         return verify_log(session=session, keys=keys, **options)
 
 
+def _load_context(runtime: Any) -> AuditContext:
+    return AuditContext(
+        actor=ActorRecord(subject="load", department="jobcenter", roles=["caseworker"]),
+        request_id="load",
+        instance=runtime.settings.instance,
+    )
+
+
 def test_eight_writers_append_ten_thousand_entries_at_consecutive_positions(
     own_gateway: Callable[..., Any],
 ) -> None:
     writers, each = 8, 1250
     with own_gateway() as gateway:
         runtime = gateway.runtime
-        context = AuditContext(
-            actor=ActorRecord(subject="load", department="jobcenter", roles=["caseworker"]),
-            request_id="load",
-            instance=runtime.settings.instance,
-        )
+        context = _load_context(runtime)
         before = committer_for(runtime.engine).batches
 
         def write(writer: int) -> list[int]:
@@ -86,11 +90,7 @@ def test_a_malformed_event_fails_its_own_request_and_no_other(
     """The committer drafts a batch's entries: one bad event must not sink its batch-mates."""
     with own_gateway() as gateway:
         runtime = gateway.runtime
-        context = AuditContext(
-            actor=ActorRecord(subject="load", department="jobcenter", roles=["caseworker"]),
-            request_id="load",
-            instance=runtime.settings.instance,
-        )
+        context = _load_context(runtime)
 
         def write(n: int) -> int | str:
             event = AccessEvent(
