@@ -261,6 +261,8 @@ OwnConsentsPage = Annotated[WebSession, Depends(page_authorized(Permission.LIST_
 OwnReceiptPage = Annotated[WebSession, Depends(page_authorized(Permission.READ_OWN_RECEIPT))]
 AuditReaderPage = Annotated[WebSession, Depends(page_authorized(Permission.READ_AUDIT))]
 AuditReporterPage = Annotated[WebSession, Depends(page_authorized(Permission.REPORT_AUDIT))]
+SourceReaderPage = Annotated[WebSession, Depends(page_authorized(Permission.READ_SOURCES))]
+SourceCheckerPage = Annotated[WebSession, Depends(page_authorized(Permission.CHECK_SOURCE))]
 AuditVerifierPage = Annotated[WebSession, Depends(page_authorized(Permission.VERIFY_AUDIT))]
 
 

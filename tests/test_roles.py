@@ -168,6 +168,10 @@ EXAMPLES: dict[tuple[str, str], Callable[[LiveGateway], Call]] = {
     ),
     ("GET", "/audit"): lambda g: Call("/audit"),
     ("GET", "/audit/reports"): lambda g: Call("/audit/reports"),
+    ("GET", "/sources"): lambda g: Call("/sources"),
+    ("POST", "/sources/{name}/check"): lambda g: Call(
+        f"/sources/{next(iter(g.runtime.adapters))}/check", form={}
+    ),
     ("GET", "/audit/export"): lambda g: Call("/audit/export?format=csv"),
     ("POST", "/audit/citizen-report"): lambda g: Call(
         "/audit/citizen-report", form={"citizen": TABLE_CPR}

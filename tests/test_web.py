@@ -310,3 +310,35 @@ def test_the_dpo_makes_an_insight_report_and_an_export_from_the_pages(
     actions = [e["action"] for e in gateway.audit_entries(actor="web-dpo")]
     assert "audit.report" in actions
     assert "audit.export" in actions
+
+
+def test_it_operations_sees_the_systems_and_checks_one_from_the_page(gateway: LiveGateway) -> None:
+    itops = Actor(
+        subject="web-ib",
+        name="Ib Thomsen",
+        department=None,
+        roles=("itops",),
+        issuer="urn:helhed:dev-issuer",
+        token_id=None,
+    )
+    names = list(gateway.runtime.adapters)
+    browser, csrf = _browser(gateway, itops)
+    with browser:
+        listed = browser.get("/sources")
+        assert listed.status_code == 200
+        assert all(f"<td>{name}</td>" in listed.text for name in names)
+        plain = browser.post(f"/sources/{names[0]}/check", data={"csrf": csrf})
+        assert plain.status_code == 200
+        assert f"Check of {names[0]}" in plain.text
+        assert "read a citizen's records" not in plain.text
+        with_citizen = browser.post(
+            f"/sources/{names[0]}/check", data={"csrf": csrf, "citizen": SAMPLE["Sara Holm"]}
+        )
+        assert with_citizen.status_code == 200
+        assert "read a citizen's records: access-log entry" in with_citizen.text
+        assert SAMPLE["Sara Holm"] not in with_citizen.text
+        bad = browser.post(f"/sources/{names[0]}/check", data={"csrf": csrf, "citizen": "12"})
+        assert bad.status_code == 422
+    caseworker, _ = _browser(gateway)
+    with caseworker:
+        assert caseworker.get("/sources").status_code == 403

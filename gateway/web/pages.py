@@ -35,6 +35,8 @@ from gateway.deps import (
     OwnConsentsPage,
     OwnReceiptPage,
     RuntimeDep,
+    SourceCheckerPage,
+    SourceReaderPage,
     audit_context,
     current_web_session,
     mark_page,
@@ -42,6 +44,8 @@ from gateway.deps import (
 from gateway.limits import enforce_view_limits
 from gateway.ops import router as ops_api
 from gateway.runtime import Runtime
+from gateway.sources.schemas import CheckReport, CheckRequest
+from gateway.sources.service import check_source, source_statuses
 from gateway.views.service import build_citizen_view
 from gateway.web.render import page
 from gateway.web.sessions import WebSession
@@ -383,3 +387,33 @@ class _ExportForm(BaseModel):
 async def audit_verify(request: Request, runtime: RuntimeDep, web: AuditVerifierPage) -> Response:
     report = await audit_api.verify(request, web.actor, runtime)
     return page("verify.html", web=web, report=report)
+
+
+@router.get("/sources")
+async def sources_page(runtime: RuntimeDep, web: SourceReaderPage) -> Response:
+    """GET /v1/sources as a table: every source's health now, breaker, latency and errors."""
+    return await _sources_page(runtime, web)
+
+
+@router.post("/sources/{name}/check")
+async def check_source_page(
+    name: str, request: Request, runtime: RuntimeDep, web: SourceCheckerPage
+) -> Response:
+    """POST /v1/sources/{name}/check from the table's button; with a CPR (in the form, never
+    the URL) it reads that citizen's records through the mapping, and the access log says so."""
+    form = await request.form()
+    body = _validated(CheckRequest, {"citizen": _text(form, "citizen")})
+    report = await check_source(
+        runtime=runtime,
+        name=name,
+        citizen=body.citizen,
+        context=audit_context(request, web.actor),
+    )
+    return await _sources_page(runtime, web, report=report)
+
+
+async def _sources_page(
+    runtime: Runtime, web: WebSession, report: CheckReport | None = None
+) -> Response:
+    statuses = await source_statuses(runtime=runtime)
+    return page("sources.html", web=web, sources=statuses, report=report)
