@@ -317,3 +317,11 @@ def test_positions_beyond_64_bits_are_bad_input_not_a_crash(
     response = gateway.http.get(path, headers=gateway.headers("dpo", None))
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_every_action_that_can_name_a_citizen_reads_as_a_sentence_in_their_report() -> None:
+    from gateway.access_log.citizen_report import DESCRIPTIONS, NEVER_ABOUT_A_CITIZEN
+    from schemas.access import Action
+
+    assert set(Action) == set(DESCRIPTIONS) | NEVER_ABOUT_A_CITIZEN
+    assert not set(DESCRIPTIONS) & NEVER_ABOUT_A_CITIZEN

@@ -28,7 +28,20 @@ DESCRIPTIONS = {
     Action.AUDIT_QUERY: "The data protection officer searched the access log for you",
     Action.AUDIT_REPORT: "An insight report about you was made",
     Action.AUDIT_EXPORT: "The access log was exported",
+    Action.CONSENT_VERSION: "A consent of yours was changed",
+    Action.CONSENT_EXPIRE: "A consent of yours ran out",
+    Action.CONSENT_ENTERED_IN_ERROR: "A consent recorded by mistake was struck out",
+    Action.CONSENT_PREVIEW: "What a consent from you would share was previewed",
+    Action.CONSENT_RECEIPT: "The receipt for a consent of yours was fetched",
+    Action.SOURCE_CHECK: "IT operations checked a department system with your records",
+    Action.AUDIT_PROOF: "A proof about an entry concerning you was made",
+    Action.SOURCES_READ: "A department system was asked about you",
 }
+# Entries of these actions never name a citizen, so they never reach a report.
+NEVER_ABOUT_A_CITIZEN = frozenset(
+    {Action.AUDIT_VERIFY, Action.SIGN_IN, Action.SIGN_OUT, Action.VIEW_BURST,
+     Action.AUDIT_RETENTION}
+)  # fmt: skip
 
 
 def report_lines(
