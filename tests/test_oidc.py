@@ -17,6 +17,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from demo.identity import IdentityProvider, Realm
+from demo.identity.demo_realms import CLIENT_ID
 from demo.identity.in_thread import ProviderInThread
 from tests.conftest import SAMPLE, demo_identity_provider, issuers_of
 from tests.oidc import browser_sign_in, csrf_of, provider_tokens
@@ -241,13 +242,23 @@ def test_a_citizen_signs_in_through_the_national_login(oidc_gateway: LiveGateway
         assert browser.get("/citizen").status_code == 403  # a citizen views no one
 
 
-def test_sign_out_ends_the_session(oidc_gateway: LiveGateway) -> None:
+def test_sign_out_ends_the_session_here_and_at_the_provider(
+    oidc_gateway: LiveGateway, identity_provider: IdentityProvider
+) -> None:
     with browser_sign_in(oidc_gateway, "staff", "dorte.pedersen") as browser:
         session = browser.cookies["helhed_session"]
         assert browser.get("/audit").status_code == 200
+        realm = identity_provider.realms["staff"]
+        before = realm.sign_outs
         out = browser.post("/signout", data={"csrf": csrf_of(browser)})
         assert out.status_code == 200
         assert "Sign in" in out.text
+        # Signed out at the provider too (RP-initiated logout), and sent back to the start page.
+        (to_provider, back_home) = [str(r.headers["location"]) for r in out.history]
+        assert to_provider.startswith(realm.issuer + "/logout?")
+        assert f"client_id={CLIENT_ID}" in to_provider
+        assert back_home == f"{oidc_gateway.base_url}/"
+        assert realm.sign_outs == before + 1
         # The old cookie, replayed, no longer works: the session ended in the database.
         replay = httpx.get(f"{oidc_gateway.base_url}/audit", cookies={"helhed_session": session})
         assert replay.status_code == 401

@@ -18,6 +18,7 @@ from demo.identity.provider import IdentityProvider, Realm
 CLIENT_ID = "helhed-web"
 # Loopback: any port (RFC 8252 section 7.3), so the demo and the tests may listen anywhere.
 REDIRECT_URI = "http://127.0.0.1/signin/callback"
+POST_LOGOUT_URI = "http://127.0.0.1/"  # the start page, on any loopback port
 ROLE_NAMES = {"Helhed.Caseworker": "caseworker", "Helhed.DPO": "dpo", "Helhed.ITOps": "itops"}
 CPR_CLAIM = "https://data.gov.dk/model/core/eid/cprNumber"
 
@@ -63,7 +64,12 @@ def staff_realm(staff: Iterable[StaffMember], client_secret: str) -> Realm:
         )
         for member in staff
     ]
-    client = ProviderClient(CLIENT_ID, (REDIRECT_URI,), client_secret=client_secret)
+    client = ProviderClient(
+        CLIENT_ID,
+        (REDIRECT_URI,),
+        client_secret=client_secret,
+        post_logout_redirect_uris=(POST_LOGOUT_URI,),
+    )
     return Realm("staff", "Municipal staff sign-in (simulated Entra ID)", users, [client])
 
 
@@ -78,7 +84,9 @@ def citizens_realm(citizens: Iterable[Citizen]) -> Realm:
         for citizen in citizens
     ]
     # A public client: the code flow is protected by PKCE alone.
-    client = ProviderClient(CLIENT_ID, (REDIRECT_URI,))
+    client = ProviderClient(
+        CLIENT_ID, (REDIRECT_URI,), post_logout_redirect_uris=(POST_LOGOUT_URI,)
+    )
     return Realm("citizens", "Citizen sign-in (simulated MitID)", users, [client])
 
 

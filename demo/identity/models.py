@@ -32,6 +32,7 @@ class ProviderClient(ClientMixin):  # type: ignore[misc]
     client_id: str
     redirect_uris: tuple[str, ...]
     client_secret: str | None = None  # None: a public client, PKCE only
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
     def get_client_id(self) -> str:
         return self.client_id
@@ -45,6 +46,9 @@ class ProviderClient(ClientMixin):  # type: ignore[misc]
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return any(_same_redirect(redirect_uri, allowed) for allowed in self.redirect_uris)
+
+    def check_post_logout_redirect_uri(self, uri: str) -> bool:
+        return any(_same_redirect(uri, allowed) for allowed in self.post_logout_redirect_uris)
 
     def check_client_secret(self, client_secret: str) -> bool:
         return self.client_secret is not None and hmac.compare_digest(

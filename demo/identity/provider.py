@@ -14,7 +14,7 @@ from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from demo.identity.models import AuthorizationCode, ProviderClient, ProviderUser
@@ -42,6 +42,7 @@ class Realm:
         self.keys = [_new_key()]
         self.codes: dict[str, AuthorizationCode] = {}
         self.jwks_requests = 0  # how often the keys were fetched: tests count refreshes
+        self.sign_outs = 0  # RP-initiated logouts that came here
         self._server: RealmServer | None = None
 
     def bind(self, base_url: str) -> None:
@@ -77,6 +78,7 @@ class Realm:
             "issuer": self.issuer,
             "authorization_endpoint": f"{self.issuer}/authorize",
             "token_endpoint": f"{self.issuer}/token",
+            "end_session_endpoint": f"{self.issuer}/logout",
             "jwks_uri": f"{self.issuer}/jwks",
             "scopes_supported": ["openid", "profile"],
             "response_types_supported": ["code"],
@@ -140,6 +142,7 @@ class IdentityProvider:
                 Route("/realms/{realm}/jwks", self._jwks),
                 Route("/realms/{realm}/authorize", self._authorize, methods=["GET", "POST"]),
                 Route("/realms/{realm}/token", self._token, methods=["POST"]),
+                Route("/realms/{realm}/logout", self._logout),
             ]
         )
 
@@ -186,6 +189,21 @@ class IdentityProvider:
             oauth_request, grant_user=user, grant=grant
         )
         return response
+
+    async def _logout(self, request: Request) -> Response:
+        """OpenID Connect RP-Initiated Logout 1.0: end the sign-in here (this provider keeps no
+        session of its own, so there is nothing more to end) and send the browser back, but
+        only to a place the client registered."""
+        realm = self._realm(request)
+        client = realm.clients.get(request.query_params.get("client_id", ""))
+        back = request.query_params.get("post_logout_redirect_uri")
+        realm.sign_outs += 1
+        if client is not None and back and client.check_post_logout_redirect_uri(back):
+            return RedirectResponse(back, status_code=303)
+        return HTMLResponse(
+            f"<h1>Signed out</h1><p>You are signed out of {_escape(realm.title)}.</p>",
+            headers={"Cache-Control": "no-store"},
+        )
 
     async def _token(self, request: Request) -> Response:
         realm = self._realm(request)

@@ -14,6 +14,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
@@ -217,9 +218,30 @@ async def sign_in(name: str, request: Request, runtime: RuntimeDep) -> Response:
     return response
 
 
+_SAFE_SCHEMES = ("https://", "http://127.0.0.1", "http://localhost")  # as issuers must be
+
+
+async def _after_sign_out(request: Request, runtime: Runtime, issuer_url: str) -> str:
+    """Where the browser goes once the session here has ended: to the provider's own sign-out
+    when it has one (OpenID Connect RP-Initiated Logout), so that on a shared PC the next
+    person cannot sign in as the last one without their password; back to the start page."""
+    home = (runtime.settings.public_url or str(request.url_for("start_page"))).rstrip("/") + "/"
+    issuer = runtime.verifier.issuers.get(issuer_url)
+    if issuer is None or not issuer.config.signs_in_pages:
+        return "/"
+    try:
+        endpoint = (await issuer.metadata()).get("end_session_endpoint")
+    except IssuerUnavailable:
+        return "/"  # signed out here; the provider's session lapses by itself
+    if not isinstance(endpoint, str) or not endpoint.startswith(_SAFE_SCHEMES):
+        return "/"
+    query = urlencode({"client_id": issuer.config.client_id, "post_logout_redirect_uri": home})
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
+
+
 @router.post("/signout", dependencies=[_audited_as(Action.SIGN_OUT)])
 async def sign_out(request: Request, runtime: RuntimeDep, web: SignedInPage) -> Response:
-    """End the session here and on every instance (the provider's own session is its own)."""
+    """End the session here and on every instance, then at the provider that signed it in."""
     now = runtime.clock.now()
     token = session_token_of(request, runtime)
     if token:
@@ -232,6 +254,7 @@ async def sign_out(request: Request, runtime: RuntimeDep, web: SignedInPage) -> 
         event=AccessEvent(action=Action.SIGN_OUT, outcome=Outcome.SUCCESS),
         now=now,
     )
-    response = RedirectResponse("/", status_code=303)
+    after = await _after_sign_out(request, runtime, web.actor.issuer)
+    response = RedirectResponse(after, status_code=303)
     clear_session_cookie(response, secure=is_secure(request, runtime.settings))
     return response
