@@ -18,6 +18,7 @@ Source, department and the fragment id's prefix come from configuration, never f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -64,9 +65,19 @@ class FragmentMapping(BaseModel):
     _records: ParsedResult = PrivateAttr()
     # ParsedResult.search builds a new interpreter per call; one per mapping is enough.
     _interpreter: TreeInterpreter = PrivateAttr(default_factory=TreeInterpreter)
+    # Per field: its target split at the dot, and how to read it from a record.
+    _plan: list[tuple[str, str, str, Callable[[Any], Any]]] = PrivateAttr(default_factory=list)
 
     def _search(self, expression: ParsedResult, value: Any) -> Any:
         return self._interpreter.visit(expression.parsed, value)
+
+    def _reader(self, expression: ParsedResult) -> Callable[[Any], Any]:
+        """Most fields are a plain key or dotted path (`engagementId`, `person.name`): those
+        are read with dict look-ups, as JMESPath would read them; the rest are interpreted."""
+        path = _field_path(expression.parsed)
+        if path is None:
+            return lambda record: self._search(expression, record)
+        return lambda record: _walk(path, record)
 
     @model_validator(mode="after")
     def _compile(self) -> FragmentMapping:
@@ -84,6 +95,10 @@ class FragmentMapping(BaseModel):
                 self._compiled[target] = jmespath.compile(expression)
             except JMESPathError as error:
                 raise ValueError(f"fields.{target}: invalid JMESPath: {error}") from None
+        self._plan = [
+            (target, *_split(target), self._reader(compiled))
+            for target, compiled in self._compiled.items()
+        ]
         return self
 
     def _value(self, target: str, raw: Any) -> Any:
@@ -105,9 +120,8 @@ class FragmentMapping(BaseModel):
 
     def to_fragment(self, record: Any, *, source: str, department: str) -> Fragment:
         data: dict[str, Any] = {"source": source, "department": department}
-        for target, expression in self._compiled.items():
-            value = self._value(target, self._search(expression, record))
-            head, _, member = target.partition(".")
+        for target, head, member, read in self._plan:
+            value = self._value(target, read(record))
             if member:
                 if value is not None:
                     data.setdefault(head, {})[member] = value
@@ -141,6 +155,31 @@ class FragmentMapping(BaseModel):
             except (ValueError, TypeError) as error:
                 result.rejected.append(Rejection(index, str(error)))
         return result
+
+
+def _split(target: str) -> tuple[str, str]:
+    head, _, member = target.partition(".")
+    return head, member
+
+
+def _field_path(node: dict[str, Any]) -> tuple[str, ...] | None:
+    """The keys of a JMESPath that is only field names joined by dots; None for anything else."""
+    if node["type"] == "field":
+        return (node["value"],)
+    if node["type"] == "subexpression":
+        parts = [_field_path(child) for child in node["children"]]
+        if all(part is not None for part in parts):
+            return tuple(key for part in parts if part is not None for key in part)
+    return None
+
+
+def _walk(path: tuple[str, ...], value: Any) -> Any:
+    """JMESPath's field semantics: a key of an object, and null for anything else."""
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
 
 
 def to_plain(value: Any) -> Any:

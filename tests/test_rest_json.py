@@ -7,8 +7,11 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
+import jmespath
 import pytest
 from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.mapping import FragmentMapping
 from adapters.protocol import PROTOCOL_VERSION, FetchRequest, SourceConfig, SourceUnavailable
@@ -173,3 +176,22 @@ def test_a_kind_written_for_another_protocol_version_is_refused() -> None:
     config = SourceConfig(name="old", kind="old", department="jobcenter", categories=["benefits"])
     with pytest.raises(SourceConfigError, match="implements adapter protocol 0"):
         build_adapters([config], kinds={"old": _OldPlugin})  # type: ignore[dict-item]
+
+
+_KEYS = st.sampled_from(["a", "b", "person", "name", "quoted-key"])
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(record=_JSON, path=st.lists(_KEYS, min_size=1, max_size=4))
+def test_a_dotted_field_reads_what_jmespath_reads(record: Any, path: list[str]) -> None:
+    """Plain dotted paths skip the JMESPath interpreter; they must mean exactly the same."""
+    expression = ".".join(f'"{key}"' if "-" in key else key for key in path)
+    mapping = FragmentMapping.model_validate(
+        {"fields": {**MAPPING["fields"], "attributes.probe": expression}}
+    )
+    read = next(reader for target, _h, _m, reader in mapping._plan if target == "attributes.probe")
+    assert read(record) == jmespath.search(expression, record)
