@@ -162,7 +162,7 @@ def _split(target: str) -> tuple[str, str]:
     return head, member
 
 
-def _field_path(node: dict[str, Any]) -> tuple[str, ...] | None:
+def _field_path(node: Any) -> tuple[str, ...] | None:
     """The keys of a JMESPath that is only field names joined by dots; None for anything else."""
     if node["type"] == "field":
         return (node["value"],)

@@ -159,10 +159,10 @@ class Resilient:
             self._failed(SourceUnavailable("timeout", "cancelled at the view's deadline"), started)
             raise
         except Exception as error:  # a broken kind counts as a failing source
-            failure = SourceUnavailable("adapter_error", type(error).__name__)
+            broken = SourceUnavailable("adapter_error", type(error).__name__)
             logger.warning("source %s: adapter raised %s", self.config.name, type(error).__name__)
-            self._failed(failure, started)
-            raise failure from None
+            self._failed(broken, started)
+            raise broken from None
         self.breaker.succeeded()
         self.stats.record(time.monotonic() - started, None)
         return result

@@ -104,7 +104,7 @@ class ForbiddenFetch(Exception):
     """The WSDL wanted something from outside its own origin or folder."""
 
 
-class WsdlOnlyTransport(Transport):  # type: ignore[misc]
+class WsdlOnlyTransport(Transport):
     """zeep's loader, allowed only the WSDL's own origin (or folder) and nothing else."""
 
     def __init__(self, wsdl: str) -> None:
@@ -234,7 +234,8 @@ class SoapXmlAdapter:
                 "unsafe_xml", "the answer declares a DTD (entities); refused unread"
             )
         try:
-            document = parse_xml(raw, service.transport, settings=SAFE_XML)
+            # zeep annotates the content as str; it hands it to lxml, which takes bytes.
+            document = parse_xml(raw, service.transport, settings=SAFE_XML)  # type: ignore[arg-type]
         except (zeep.exceptions.DTDForbidden, zeep.exceptions.EntitiesForbidden):
             raise SourceUnavailable(
                 "unsafe_xml", "the answer declares a DTD or entities; refused unread"
