@@ -289,13 +289,16 @@ def keys_rotate(
     else:
         errors.print(f"Unknown key use {use!r}: checkpoint, receipt or cpr")
         raise typer.Exit(2)
-    if not keyfile.writable:
+    try:
+        keyfile.write(document)
+    except OSError as error:  # inline in the environment, or a read-only mounted secret
         print(document)  # the document alone on stdout, for the secret store
         errors.print(
             f"New {use} key {kid}: the keyring comes from {keyfile.source}, which cannot be "
-            "written. Set it to the document above (older keys are kept in it) and restart.",
+            f"written ({error.strerror or error}). Put the document above in its place (older "
+            "keys are kept in it); gateways reading a file take it up within a second, those "
+            "given it in the environment at their restart.",
             highlight=False,
         )
         return
-    keyfile.write(document)
     console.print(f"New {use} key [bold]{kid}[/bold] in {keyfile.path}; the older ones are kept.")

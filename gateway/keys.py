@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -69,10 +70,6 @@ class KeyFile:
         self._stamp: tuple[int, int, int] | None = None
         self._checked = 0.0
 
-    @property
-    def writable(self) -> bool:
-        return self.inline is None
-
     def read(self, fresh: bool = False) -> str:
         """The document now; a file that has changed since the last read is read again.
 
@@ -94,7 +91,9 @@ class KeyFile:
 
     def write(self, content: str) -> None:
         if self.inline is not None:
-            raise PermissionError(f"the keyring comes from {self.source} and cannot be written")
+            raise PermissionError(
+                errno.EACCES, f"the keyring comes from {self.source} and cannot be written"
+            )
         _replace_private(self.path, content)
         with self._lock:
             self._document, self._stamp = content, self._stat()
