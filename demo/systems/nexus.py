@@ -11,6 +11,7 @@ process, is recorded in `requests`. (Only in-process: a gateway in another proce
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sqlite3
 import tempfile
@@ -135,8 +136,11 @@ class EojDatabase:
     def add_twin(self, original: str, twin: str) -> None:
         if original not in self._records:
             return
+        # Element ids are unique across the journal; a twin's are made from a hash of its CPR
+        # (its last four digits alone repeat among a test run's many twins).
+        tag = hashlib.sha256(twin.encode("ascii")).hexdigest()[:10]
         copies = [
-            {**record, "id": f"{record['id']}-{twin[-4:]}{index}"}
+            {**record, "id": f"{record['id']}-{tag}{index}"}
             for index, record in enumerate(self._records[original])
         ]
         self._records[twin] = _with_citizen_replaced(copies, original, twin)
