@@ -44,8 +44,9 @@ class CprProtector:
         aead: KeyFile = symmetric_keyring(keys_dir / "cpr-aes.json")
         # The look-up key never rotates: every stored hash would have to be recomputed.
         lookup = load_keyring(keys_dir / "cpr-lookup.json")[0][1]
-        protector = cls(parse_symmetric(aead.read()), lookup, source=aead.read)
-        protector._refresh()
+        document = aead.read()
+        protector = cls(parse_symmetric(document), lookup, source=aead.read)
+        protector._document = document  # parsed above; parsed again only once it changes
         return protector
 
     def _use(self, keys: list[tuple[str, bytes]]) -> None:

@@ -169,10 +169,6 @@ def remember_edge(engine: Engine, placed: Placed) -> None:
     _EDGES[engine] = (placed.root.hex(), placed.edge)
 
 
-def forget_edge(engine: Engine) -> None:
-    _EDGES.pop(engine, None)
-
-
 def last_edge(engine: Engine) -> tuple[str, merkle.CompactRange] | None:
     """The root and right edge after this process's last append, if it still knows them."""
     return _EDGES.get(engine)

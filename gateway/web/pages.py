@@ -279,8 +279,8 @@ class _Period(BaseModel):
 async def audit_anomalies(request: Request, runtime: RuntimeDep, web: AuditReaderPage) -> Response:
     """GET /v1/audit/anomalies as a table, for whole days (default: the last 7 days)."""
     query = request.query_params
-    since, until = _period(query.get("since"), query.get("until"))
-    period = _Period(since=query.get("since") or None, until=query.get("until") or None)
+    period = _period(query.get("since"), query.get("until"))
+    since, until = _moments(period)
 
     def read() -> Any:
         with read_session(runtime.engine) as session:
@@ -296,9 +296,12 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=COPENHAGEN)
 
 
-def _period(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+def _period(since: str | None, until: str | None) -> _Period:
+    return _validated(_Period, {"since": since or None, "until": until or None})
+
+
+def _moments(period: _Period) -> tuple[datetime | None, datetime | None]:
     """A form's whole Danish days (both included) as the API's moments."""
-    period = _validated(_Period, {"since": since or None, "until": until or None})
     return (
         _day_start(period.since) if period.since else None,
         _day_start(period.until + timedelta(days=1)) if period.until else None,
@@ -318,7 +321,7 @@ async def citizen_report_page(
     """POST /v1/audit/citizen-report as its printable page: the DPO names the citizen (the CPR
     travels in the form, never in a URL); a citizen gets their own."""
     form = await request.form()
-    since, until = _period(_text(form, "since"), _text(form, "until"))
+    since, until = _moments(_period(_text(form, "since"), _text(form, "until")))
     body = _validated(
         audit_reports.ReportRequest,
         {
@@ -349,7 +352,7 @@ async def audit_export_page(
 ) -> Response:
     """GET /v1/audit/export from the reports page's form, as a download."""
     query = request.query_params
-    since, until = _period(query.get("since"), query.get("until"))
+    since, until = _moments(_period(query.get("since"), query.get("until")))
     chosen = _validated(
         _ExportForm,
         {
