@@ -5,12 +5,20 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8000
 
-.PHONY: demo test lint bench fuzz clean
+.PHONY: demo test lint bench fuzz lock clean
 
-$(STAMP): pyproject.toml
+# requirements.lock pins every package that was tested; `make lock` refreshes it after a change
+# to pyproject.toml. It is a constraints file: the install takes exactly those versions.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c requirements.lock -e '.[test,bench]'
 	touch $(STAMP)
+
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv>=0.4'
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra bench --universal \
+		--python-version 3.11 --no-header -q -o requirements.lock
 
 demo: $(STAMP)
 	$(BIN)/helhed demo --port $(PORT)
