@@ -171,7 +171,7 @@ def test_the_demo_serves_the_tour_in_the_readme(tmp_path: Path) -> None:
             assert "Maja Holm" in provider_page.text
             home = browser.post(str(provider_page.url), data={"user": "maja.holm"})
             assert home.url.path == "/"
-            assert "Look up a citizen" in home.text
+            assert "Slå en borger op" in home.text
     finally:
         _stop(process)
     # A second start on the same data folder finds its consents and records none twice.

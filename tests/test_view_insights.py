@@ -242,3 +242,26 @@ def test_the_insights_are_in_the_openapi_schema(gateway: LiveGateway) -> None:
         schemas["CostSummary"]["properties"]
     )
     assert "export_date" in schemas["Coverage"]["properties"]
+
+
+def test_the_csv_export_is_named_by_one_copenhagen_date_everywhere_and_times_are_utc(
+    gateway: LiveGateway, twin_of: Callable[[str], str]
+) -> None:
+    """Issue 13 item 9: coverage, fragments, freshness and the sources name the same export."""
+    noah = twin_of("Noah Holm")
+    view = _view(gateway, noah, "children-family")
+    line = next(c for c in view["coverage"] if c["department"] == "children-family")
+    named = {line["export_date"]}
+    named |= {f["attributes"]["export_date"] for f in view["timeline"]}
+    named |= {f["freshness"]["export_date"] for f in view["timeline"]}
+    assert gateway.http is not None
+    sources = gateway.http.get("/v1/sources", headers=gateway.headers("itops", None)).json()
+    (dubu,) = [s for s in sources["sources"] if s["kind"] == "csv_drop"]
+    named |= {dubu["export"]["export_date"], dubu["health"]["detail"].removeprefix("export of ")}
+    assert len(named) == 1, named
+    inger = twin_of("Inger Poulsen")  # the health system gives times with +01:00 and +02:00
+    health = _view(gateway, inger, "health")
+    times = [health["generated_at"], *(f["updated_at"] for f in health["timeline"])]
+    times += [line["as_of"], view["generated_at"]]
+    assert len(times) > 2
+    assert all(t.endswith("Z") for t in times if t), times

@@ -23,6 +23,7 @@ def _citizen_browser(gateway: LiveGateway, cpr: str) -> tuple[httpx.Client, str]
         cpr=cpr,
     )
     cookies, csrf = page_session(gateway, actor)
+    cookies["helhed_lang"] = "en"
     return httpx.Client(base_url=gateway.base_url, cookies=cookies, timeout=30), csrf
 
 
@@ -39,7 +40,7 @@ def test_a_citizen_sees_uses_and_withdraws_their_own_consents_on_the_page(
         assert listed.status_code == 200
         assert mine in listed.text
         assert theirs not in listed.text
-        assert "1 time" in listed.text
+        assert "Used once" in listed.text
         assert citizen not in listed.text, "the page never prints the CPR"
 
         receipt = browser.get(f"/my-consents/{mine}/receipt")
