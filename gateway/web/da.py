@@ -14,8 +14,8 @@ DANISH: dict[str, str] = {
     "both from {start}": "begge fra {start}",
     "to {end}": "til {end}",
     "Above the cost threshold": "Over beløbsgrænsen",
-    "{total} a year across budgets, against a threshold of {threshold}.":
-        "{total} om året på tværs af budgetter, mod en grænse på {threshold}.",
+    "{total} a year across budgets, against a threshold of {threshold}":
+        "{total} om året på tværs af budgetter, mod en grænse på {threshold}",
     "Record a consent": "Registrér et samtykke",
     "The consent was not recorded:": "Samtykket blev ikke registreret:",
     "For the citizen {cpr}.": "For borgeren {cpr}.",
