@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.access_log.service import AccessEvent, AccessLogUnavailable, record_access
-from gateway.deps import audit_context
+from gateway.deps import audit_context, citizen_in_body
 from gateway.problems import _TITLES, ProblemError, domain_code, field_errors, problem_response
 from gateway.runtime import Runtime
 from gateway.web.render import error_page
@@ -65,6 +65,8 @@ async def _log_refusal(
     if action is None:
         return True
     runtime: Runtime = request.app.state.runtime
+    if citizen is None:
+        citizen = await citizen_in_body(request)
     event = AccessEvent(
         action=action, outcome=Outcome.DENIED, reason=code, citizen=citizen, purpose=purpose
     )
