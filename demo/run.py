@@ -9,8 +9,10 @@ import shlex
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import tomli_w
 import uvicorn
 from rich.console import Console
 from rich.markup import escape
@@ -28,7 +30,7 @@ from gateway.catalog_defaults import DEPARTMENTS
 from gateway.logging_setup import install_cpr_redaction
 from gateway.migrate import upgrade
 from gateway.runtime import build_runtime
-from gateway.settings import ConfigError, Settings, load_settings
+from gateway.settings import CONFIG_FILE_NAME, ConfigError, Settings, load_settings
 
 console = Console(highlight=False)
 
@@ -160,6 +162,30 @@ async def seed_demo_consents(base_url: str, tokens: dict[str, str], today: date)
     return recorded
 
 
+def _without_nulls(value: Any) -> Any:
+    """TOML has no null: a setting left out is the same as one set to its default."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def write_config_file(home: Path, settings: dict[str, Any]) -> Path:
+    """The configuration the demo runs with, where `helhed` commands run in this folder find
+    it (gateway.settings.found_config_file): `helhed sources check` checks the demo's sources.
+    It holds the demo provider's client secret, so it is readable by its owner only."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / CONFIG_FILE_NAME
+    header = (
+        "# Written by `helhed demo` at each start: the configuration it runs with.\n"
+        "# Commands run in this folder (helhed sources check, audit verify, ...) read it.\n"
+    )
+    path.write_text(header + tomli_w.dumps(_without_nulls(settings)), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
 def write_token_file(home: Path, base_url: str, tokens: dict[str, str]) -> Path:
     lines = [f"export HELHED_URL={base_url}"]
     lines += [f"export {user.env_name}={tokens[user.key]}" for user in DEMO_USERS]
@@ -248,14 +274,13 @@ async def _main(host: str, port: int) -> None:
     provider, provider_server, secret = await _start_identity_provider(host)
     try:
         try:
-            settings = load_settings(
-                None,
-                sources=source_configs(systems),
-                issuers=trusted_issuers(provider, secret, [d.slug for d in DEPARTMENTS]),
-            )
+            sources = source_configs(systems)
+            issuers = trusted_issuers(provider, secret, [d.slug for d in DEPARTMENTS])
+            settings = load_settings(None, sources=sources, issuers=issuers)
         except ConfigError as error:
             console.print(f"[red]Configuration error[/red]\n{error}")
             return
+        write_config_file(settings.home, {"sources": sources, "issuers": issuers})
         await _serve(settings, host, port)
     finally:
         provider_server.should_exit = True

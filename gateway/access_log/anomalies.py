@@ -6,6 +6,8 @@
 - outside hours: views outside the configured working hours or working days
 - no own case: views of a citizen of whom the actor's own department holds nothing
 - repeated denials: an actor refused at least the threshold number of times in a day
+- real citizen checked: IT operations named a CPR in a source check that is not one of the
+  source's synthetic test citizens (refused since issue 13; always worth a question)
 """
 
 from __future__ import annotations
@@ -81,6 +83,13 @@ def _local(at: datetime, zone: ZoneInfo) -> datetime:
     return at.astimezone(zone) if at.tzinfo else at.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
 
 
+def _checked_a_test_citizen(row: AccessEntryRow) -> bool:
+    """Only a check that read one of the source's test citizens says so in its detail; a
+    refused one, or one made before test citizens existed, named a real person."""
+    detail = orjson.loads(row.body).get("detail") or {}
+    return row.outcome == "success" and detail.get("test_citizen") is True
+
+
 def find_anomalies(
     *, session: Session, settings: AuditSettings, since: datetime, until: datetime
 ) -> list[dict[str, Any]]:
@@ -97,11 +106,14 @@ def find_anomalies(
     outside: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     no_case: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     denials: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    real_checks: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for row in rows:
         local = _local(row.at, zone)
         key = (row.actor_subject or "", row.actor_department or "", local.date().isoformat())
         if row.outcome == "denied":
             denials[key].append(row.seq)
+        if row.action == "source.check" and row.citizen_hash and not _checked_a_test_citizen(row):
+            real_checks[key].append(row.seq)
         if row.action != "view" or row.outcome != "success":
             continue
         if row.citizen_hash:
@@ -153,6 +165,8 @@ def find_anomalies(
         add("outside-working-hours", key, seqs, len(seqs))
     for key, seqs in no_case.items():
         add("no-own-case", key, seqs, len(seqs))
+    for key, seqs in real_checks.items():
+        add("real-citizen-checked", key, seqs, len(seqs))
     for key, seqs in denials.items():
         if len(seqs) >= settings.denials_per_day_threshold:
             add("repeated-denials", key, seqs, len(seqs))
