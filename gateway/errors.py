@@ -86,6 +86,14 @@ async def _log_refusal(
     return True
 
 
+def _is_json(content_type: str | None) -> bool:
+    """application/json or a +json type; a body sent as anything else is not read as JSON."""
+    if content_type is None:
+        return True  # no body at all: the missing fields are the problem, not the type
+    media = content_type.split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, error: ProblemError) -> Response:
@@ -106,7 +114,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
         errors = field_errors(list(error.errors()))
-        if any(item["code"] == "json_invalid" for item in errors):
+        about_body = any(item["location"].split(".")[0] == "body" for item in errors)
+        if about_body and not _is_json(request.headers.get("content-type")):
+            status, code = 415, "unsupported_media_type"
+            detail = "Send the body as JSON: Content-Type: application/json"
+        elif any(item["code"] == "json_invalid" for item in errors):
             status, code, detail = 400, "malformed_json", "The request body is not valid JSON"
         else:
             code = domain_code(errors)

@@ -209,3 +209,14 @@ def test_the_citizen_page_refuses_unicode_digits_on_the_form(gateway: LiveGatewa
     request_id = response.headers["x-request-id"]
     logged = [e for e in gateway.audit_entries(outcome="denied") if e["request_id"] == request_id]
     assert [e["reason"] for e in logged] == ["invalid_cpr"]
+
+
+@pytest.mark.parametrize("path", ["/v1/views", "/v1/consents", "/v1/consents/search"])
+def test_a_body_that_is_not_json_is_a_415(gateway: LiveGateway, path: str) -> None:
+    """Issue 13 item 12: text/plain got 422 'Input should be a valid dictionary'."""
+    assert gateway.http is not None
+    headers = {**gateway.headers(), "Content-Type": "text/plain"}
+    body = b'{"citizen": "1203911234", "purpose": "coordinated-plan"}'
+    response = gateway.http.post(path, content=body, headers=headers)
+    _assert_problem(response, 415, "unsupported_media_type")
+    assert "application/json" in response.json()["detail"]
