@@ -196,6 +196,29 @@ def test_anomalies_name_night_views_views_without_an_own_case_and_repeated_denia
         assert ("no-own-case", "caseworker-health") in kinds
 
 
+def test_the_demos_tour_at_night_does_not_drown_the_anomalies(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    """Issue 13 item 14: run at night, the demo flagged every view as outside working hours.
+    The report says which configured rules it judged by."""
+    from demo.run import DEMO_AUDIT
+
+    night = {"working_hours_start": "00:00", "working_hours_end": "00:01"}
+    with own_gateway(audit={**night, **DEMO_AUDIT}) as gateway:
+        assert gateway.http is not None
+        gateway.view(twin_of("Sara Holm"), as_="health").raise_for_status()
+        report = gateway.http.get(
+            "/v1/audit/anomalies", headers=gateway.headers("dpo", None)
+        ).json()
+        assert "outside-working-hours" not in {a["kind"] for a in report["anomalies"]}
+        assert report["judged_by"]["working_hours"] == {
+            "start": "00:00",
+            "end": "00:01",
+            "days": [1, 2, 3, 4, 5],
+            "flagged": False,
+        }
+
+
 def test_many_citizens_is_judged_against_what_the_department_usually_does(
     own_gateway: Callable[..., Any],
 ) -> None:

@@ -19,7 +19,7 @@ from tests.support import LiveGateway
 
 CASEWORKER = Actor(
     subject="web-maja",
-    name="Maja Holm",
+    name="Mette Kjær",
     department="children-family",
     roles=("caseworker",),
     issuer="urn:helhed:dev-issuer",

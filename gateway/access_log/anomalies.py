@@ -83,6 +83,27 @@ def _local(at: datetime, zone: ZoneInfo) -> datetime:
     return at.astimezone(zone) if at.tzinfo else at.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
 
 
+def _in_working_hours(local: datetime, settings: AuditSettings) -> bool:
+    hours = settings.working_hours_start <= local.time() < settings.working_hours_end
+    return hours and local.isoweekday() in settings.working_days
+
+
+def judged_by(settings: AuditSettings) -> dict[str, Any]:
+    """The configured rules a report was judged by, so the DPO reads the flags in their light."""
+    return {
+        "timezone": settings.timezone,
+        "working_hours": {
+            "start": settings.working_hours_start.isoformat("minutes"),
+            "end": settings.working_hours_end.isoformat("minutes"),
+            "days": settings.working_days,
+            "flagged": settings.flag_outside_working_hours,
+        },
+        "citizens_per_day_threshold": settings.citizens_per_day_threshold,
+        "citizens_per_day_floor": settings.citizens_per_day_floor,
+        "denials_per_day_threshold": settings.denials_per_day_threshold,
+    }
+
+
 def _real_citizen_checks(
     session: Session, since: datetime, until: datetime, zone: ZoneInfo
 ) -> dict[tuple[str, str, str], list[int]]:
@@ -133,8 +154,7 @@ def find_anomalies(
         if row.citizen_hash:
             citizens[key].add(row.citizen_hash)
             views[key].append(row.seq)
-        hours = settings.working_hours_start <= local.time() < settings.working_hours_end
-        if not hours or local.isoweekday() not in settings.working_days:
+        if settings.flag_outside_working_hours and not _in_working_hours(local, settings):
             outside[key].append(row.seq)
         own = [
             line

@@ -121,7 +121,12 @@ def list_anomalies(
         action=Action.AUDIT_QUERY,
         detail={"report": "anomalies", "since": since.isoformat(), "returned": len(found)},
     )
-    return {"since": since, "until": until, "anomalies": found}
+    return {
+        "since": since,
+        "until": until,
+        "judged_by": anomalies.judged_by(runtime.settings.audit),
+        "anomalies": found,
+    }
 
 
 class ReportRequest(BaseModel):
