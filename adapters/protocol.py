@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.policy import ResiliencePolicy
+from schemas.cpr import Cpr
 from schemas.fragment import Fragment
 from schemas.slugs import Slug
 
@@ -34,6 +35,11 @@ class SourceConfig(BaseModel):
     categories: list[Slug] = Field(min_length=1, description="What this source can deliver")
     timeout: float | None = Field(
         default=None, gt=0, description="Seconds; capped by what is left of the view's deadline"
+    )
+    test_citizens: list[Cpr] = Field(
+        default_factory=list,
+        description="Synthetic CPRs this source holds test records for: the only citizens IT "
+        "operations may name in a source check (they never see a real person's case)",
     )
     resilience: ResiliencePolicy = Field(
         default_factory=ResiliencePolicy,

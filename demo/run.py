@@ -9,8 +9,10 @@ import shlex
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import tomli_w
 import uvicorn
 from rich.console import Console
 from rich.markup import escape
@@ -28,7 +30,7 @@ from gateway.catalog_defaults import DEPARTMENTS
 from gateway.logging_setup import install_cpr_redaction
 from gateway.migrate import upgrade
 from gateway.runtime import build_runtime
-from gateway.settings import ConfigError, Settings, load_settings
+from gateway.settings import CONFIG_FILE_NAME, ConfigError, Settings, load_settings
 
 console = Console(highlight=False)
 
@@ -49,9 +51,9 @@ class DemoUser:
 
 DEMO_USERS = (
     DemoUser(
-        "children-family", "maja.holm", "Maja Holm", "caseworker", "children-family", "Sara Holm"
+        "children-family", "mette.kjaer", "Mette Kjær", "caseworker", "children-family", "Sara Holm"
     ),
-    DemoUser("jobcenter", "jonas.berg", "Jonas Berg", "caseworker", "jobcenter", "Sara Holm"),
+    DemoUser("jobcenter", "anders.bak", "Anders Bak", "caseworker", "jobcenter", "Sara Holm"),
     DemoUser(
         "adult-social",
         "amina.rahimi",
@@ -60,13 +62,17 @@ DEMO_USERS = (
         "adult-social",
         "Lars Vestergaard",
     ),
-    DemoUser("health", "henrik.lund", "Henrik Lund", "caseworker", "health", "Inger Poulsen"),
+    DemoUser("health", "karin.lund", "Karin Lund", "caseworker", "health", "Inger Poulsen"),
     DemoUser("dpo", "dorte.pedersen", "Dorte Pedersen", "dpo", None),
     DemoUser("itops", "ib.thomsen", "Ib Thomsen", "itops", None),
     # A citizen's own token names the citizen by CPR, as the national login does.
     DemoUser("citizen", CITIZENS[0].cpr, CITIZENS[0].name, "citizen", None),
 )
 
+
+# The demo runs at any hour: its tour at night must not fill the DPO's anomaly report with
+# "outside working hours" (set it to true in .helhed/helhed.toml to see them flagged).
+DEMO_AUDIT = {"flag_outside_working_hours": False}
 
 # Citizens sign in through the citizens' realm, not as staff.
 DEMO_STAFF = tuple(user for user in DEMO_USERS if user.role != "citizen")
@@ -160,6 +166,30 @@ async def seed_demo_consents(base_url: str, tokens: dict[str, str], today: date)
     return recorded
 
 
+def _without_nulls(value: Any) -> Any:
+    """TOML has no null: a setting left out is the same as one set to its default."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def write_config_file(home: Path, settings: dict[str, Any]) -> Path:
+    """The configuration the demo runs with, where `helhed` commands run in this folder find
+    it (gateway.settings.found_config_file): `helhed sources check` checks the demo's sources.
+    It holds the demo provider's client secret, so it is readable by its owner only."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / CONFIG_FILE_NAME
+    header = (
+        "# Written by `helhed demo` at each start: the configuration it runs with.\n"
+        "# Commands run in this folder (helhed sources check, audit verify, ...) read it.\n"
+    )
+    path.write_text(header + tomli_w.dumps(_without_nulls(settings)), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
 def write_token_file(home: Path, base_url: str, tokens: dict[str, str]) -> Path:
     lines = [f"export HELHED_URL={base_url}"]
     lines += [f"export {user.env_name}={tokens[user.key]}" for user in DEMO_USERS]
@@ -169,12 +199,19 @@ def write_token_file(home: Path, base_url: str, tokens: dict[str, str]) -> Path:
     return path
 
 
-def print_tour(base_url: str, tokens: dict[str, str], token_file: Path, seeded: int) -> None:
+def print_tour(
+    base_url: str, tokens: dict[str, str], token_file: Path, seeded: int, provider_url: str
+) -> None:
     console.rule("[bold]Helhed demo")
     console.print(f"Gateway:    [bold]{base_url}[/bold]   (API docs: {base_url}/docs)")
     console.print(
         f"Web pages:  [bold]{base_url}/[/bold]   sign in as staff or as a citizen through the "
         "demo's own OpenID Connect provider (pick a user, no password)"
+    )
+    console.print(
+        f"Sign-in:    [bold]{provider_url}[/bold]   the demo's OpenID Connect provider; issuers "
+        f"{provider_url}/realms/staff and {provider_url}/realms/citizens (each with "
+        "/.well-known/openid-configuration)"
     )
     console.print(f"Consents:   {seeded} recorded now from the scenarios (0 means: already there)")
     citizens = Table(title="Sample citizens (fictitious)", title_justify="left")
@@ -202,7 +239,7 @@ def print_tour(base_url: str, tokens: dict[str, str], token_file: Path, seeded: 
     console.rule("Ctrl-C stops the demo")
 
 
-async def _serve(settings: Settings, host: str, port: int) -> None:
+async def _serve(settings: Settings, host: str, port: int, provider_url: str) -> None:
     runtime = build_runtime(settings)
     upgrade(runtime.engine)
     server = uvicorn.Server(
@@ -218,7 +255,8 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     base_url = f"http://{host}:{port}"
     tokens = demo_tokens(settings)
     seeded = await seed_demo_consents(base_url, tokens, local_day(runtime.clock.now()))
-    print_tour(base_url, tokens, write_token_file(settings.home, base_url, tokens), seeded)
+    token_file = write_token_file(settings.home, base_url, tokens)
+    print_tour(base_url, tokens, token_file, seeded, provider_url)
     await serving
 
 
@@ -246,17 +284,19 @@ async def _main(host: str, port: int) -> None:
     for system in systems.values():
         await system.start()
     provider, provider_server, secret = await _start_identity_provider(host)
+    provider_url = provider.realms["staff"].issuer.rsplit("/realms/", 1)[0]
     try:
         try:
-            settings = load_settings(
-                None,
-                sources=source_configs(systems),
-                issuers=trusted_issuers(provider, secret, [d.slug for d in DEPARTMENTS]),
-            )
+            sources = source_configs(systems)
+            issuers = trusted_issuers(provider, secret, [d.slug for d in DEPARTMENTS])
+            settings = load_settings(None, sources=sources, issuers=issuers, audit=DEMO_AUDIT)
         except ConfigError as error:
             console.print(f"[red]Configuration error[/red]\n{error}")
             return
-        await _serve(settings, host, port)
+        write_config_file(
+            settings.home, {"sources": sources, "issuers": issuers, "audit": DEMO_AUDIT}
+        )
+        await _serve(settings, host, port, provider_url)
     finally:
         provider_server.should_exit = True
         for system in systems.values():

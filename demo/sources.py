@@ -21,6 +21,7 @@ from demo.systems.dubu import FILE_DATE_FORMAT, FILE_PATTERN
 from demo.systems.momentum import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, MomentumDialect
 from demo.systems.sensum import OPERATION, SensumDialect
 from demo.systems.server import TOKEN_PATH
+from demo.test_citizens import TEST_CITIZEN
 
 SOURCE_NAMES = {
     "children-family": "children-family-dubu",
@@ -337,6 +338,7 @@ def source_configs(systems: Mapping[str, DepartmentSystem]) -> list[dict[str, An
                 "name": SOURCE_NAMES[system.department],
                 "kind": SOURCE_KINDS[system.department],
                 "department": system.department,
+                "test_citizens": [TEST_CITIZEN],
                 **_where(system),
                 # A copy: a caller that adjusts its configuration must not change the next one's.
                 **copy.deepcopy(_REQUESTS[system.department]),

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from gateway.settings import ConfigError, Settings, load_settings
+from gateway.settings import ConfigError, Settings, found_config_file, load_settings
 
 app = typer.Typer(
     help="Helhed: consent-aware data sharing between municipal departments.",
@@ -42,6 +42,8 @@ ConfigOption = Annotated[
 
 
 def _settings(config: Path | None, **overrides: object) -> Settings:
+    if config is None and (config := found_config_file()) is not None:
+        errors.print(f"Configuration: {config}", highlight=False)
     try:
         return load_settings(config, **overrides)
     except ConfigError as error:
@@ -193,7 +195,10 @@ def sources_check(
     name: Annotated[str | None, typer.Argument(help="One source; default: every source")] = None,
     citizen: Annotated[
         str | None,
-        typer.Option(help="Also fetch this citizen's records (CPR); the access log records it"),
+        typer.Option(
+            help="Also fetch this test citizen's records (one of the source's configured "
+            "test_citizens; any other CPR is refused); the access log records it"
+        ),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -203,7 +208,9 @@ def sources_check(
     from adapters.registry import SourceConfigError
     from gateway.migrate import upgrade
     from gateway.runtime import build_runtime
+    from gateway.settings import CONFIG_FILE_NAME
     from gateway.sources.cli_check import run_checks
+    from gateway.sources.service import NotATestCitizen
     from schemas.cpr import normalize_cpr
 
     settings = _settings(config)
@@ -221,12 +228,23 @@ def sources_check(
             f"[red]Configuration error[/red]\n{escape(f'{origin}: {error}')}", highlight=False
         )
         raise typer.Exit(2) from None
+    if not runtime.adapters:
+        # Nothing checked is not "all well": say where sources come from.
+        errors.print(
+            "[red]No sources are configured.[/red] Pass --config FILE (or set HELHED_CONFIG "
+            "or HELHED_SOURCES); `helhed demo` writes its configuration to "
+            f"{settings.home / CONFIG_FILE_NAME}, found by itself in the demo's folder."
+        )
+        raise typer.Exit(2)
     if name is not None and name not in runtime.adapters:
         errors.print(f"No source is named {name!r} (known: {', '.join(runtime.adapters)})")
         raise typer.Exit(2)
     upgrade(runtime.engine)  # a check with a citizen writes an access-log entry
     try:
         problems = asyncio.run(run_checks(runtime, name, citizen, console))
+    except NotATestCitizen as refused:
+        errors.print(f"[red]Refused[/red]: {escape(refused.detail or refused.code)}")
+        raise typer.Exit(2) from None
     finally:
         runtime.engine.dispose()
     raise typer.Exit(1 if problems else 0)

@@ -153,13 +153,26 @@ def authorized(*permissions: Permission) -> Callable[..., Coroutine[Any, Any, Ac
     return dependency
 
 
-async def _citizen_in_body(request: Request) -> str | None:
+async def citizen_in_body(request: Request) -> str | None:
+    """The valid CPR a request's JSON body or form names as `citizen`, if any.
+
+    FastAPI has read and cached the body already. A refused request is logged with it, so the
+    citizen's insight report shows attempts on their data, not only successes (issue 13).
+    """
+    sent: object = None
+    if request.method != "POST":
+        return None
+    content_type = request.headers.get("content-type", "")
     try:
-        body = await request.json()  # FastAPI has read and cached the body already
-    except ValueError:
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            sent = (await request.form()).get("citizen")
+        else:
+            body = await request.json()
+            sent = body.get("citizen") if isinstance(body, dict) else None
+    except (ValueError, UnicodeDecodeError, AssertionError):
         return None
     try:
-        return normalize_cpr(body.get("citizen") if isinstance(body, dict) else None)
+        return normalize_cpr(sent)
     except PydanticCustomError:
         return None  # the body's validation will refuse it
 
@@ -173,7 +186,7 @@ async def _viewer_within_limits(
         enforce_view_limits,
         runtime=runtime,
         actor=actor,
-        citizen=await _citizen_in_body(request),
+        citizen=await citizen_in_body(request),
         context=audit_context(request, actor),
     )
     return actor

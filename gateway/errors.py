@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.access_log.service import AccessEvent, AccessLogUnavailable, record_access
-from gateway.deps import audit_context
+from gateway.deps import audit_context, citizen_in_body
 from gateway.problems import _TITLES, ProblemError, domain_code, field_errors, problem_response
 from gateway.runtime import Runtime
 from gateway.web.render import error_page
@@ -68,6 +68,8 @@ async def log_refusal(
     if action is None:
         return True
     runtime: Runtime = request.app.state.runtime
+    if citizen is None:
+        citizen = await citizen_in_body(request)
     event = AccessEvent(
         action=action, outcome=Outcome.DENIED, reason=code, citizen=citizen, purpose=purpose
     )
@@ -85,6 +87,14 @@ async def log_refusal(
         logger.error("could not log a refused %s attempt (request %s)", action, context.request_id)
         return False
     return True
+
+
+def _is_json(content_type: str | None) -> bool:
+    """application/json or a +json type; a body sent as anything else is not read as JSON."""
+    if content_type is None:
+        return True  # no body at all: the missing fields are the problem, not the type
+    media = content_type.split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -107,7 +117,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
         errors = field_errors(list(error.errors()))
-        if any(item["code"] == "json_invalid" for item in errors):
+        about_body = any(item["location"].split(".")[0] == "body" for item in errors)
+        if about_body and not _is_json(request.headers.get("content-type")):
+            status, code = 415, "unsupported_media_type"
+            detail = "Send the body as JSON: Content-Type: application/json"
+        elif any(item["code"] == "json_invalid" for item in errors):
             status, code, detail = 400, "malformed_json", "The request body is not valid JSON"
         else:
             code = domain_code(errors)

@@ -294,6 +294,18 @@ def _describe(error: ValidationError, origin: str, data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+CONFIG_FILE_NAME = "helhed.toml"
+
+
+def found_config_file() -> Path | None:
+    """The data folder's own configuration file, when no --config names one: `helhed demo`
+    writes the configuration it runs with there, so commands run in the demo's folder know the
+    demo's sources (HELHED_HOME, default ./.helhed)."""
+    home = Path(os.environ.get("HELHED_HOME") or Settings.model_fields["home"].default)
+    candidate = home / CONFIG_FILE_NAME
+    return candidate if candidate.is_file() else None
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     file_values: dict[str, Any] = {}
     origin = "environment"

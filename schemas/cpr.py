@@ -14,7 +14,9 @@ from typing import Annotated
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
-_CPR_SHAPE = re.compile(r"^(\d{6})-?(\d{4})$")
+# ASCII digits only: `\d` also matches Arabic-Indic and other Unicode digits, which int() reads
+# happily and which are never a CPR (issue 13: they reached the keyed hash and failed there).
+_CPR_SHAPE = re.compile(r"^([0-9]{6})-?([0-9]{4})$")
 
 
 def _century(year_2d: int, seventh_digit: int) -> int:

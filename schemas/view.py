@@ -36,6 +36,28 @@ class CoverageStatus(StrEnum):
     UNAVAILABLE = "unavailable"  # asked, but failed or missed the deadline
 
 
+class ConsentNeeded(BaseModel):
+    """The consent that would open what a source was not asked for (§ 11 b: the caseworker
+    tells the citizen which consent would add what is missing)."""
+
+    from_departments: list[Slug]
+    to_departments: list[Slug]
+    purpose: Slug
+    categories: list[Slug] = Field(description="What a consent for this purpose would open")
+    special: list[Slug] = Field(
+        default_factory=list,
+        description="Special categories among them (GDPR art. 9): the consent must name each",
+    )
+    outside_purpose: list[Slug] = Field(
+        default_factory=list,
+        description="Categories no consent for this purpose can open (the purpose's template)",
+    )
+    reasons: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per category, why it is closed now: no-consent, withdrawn, expired, …",
+    )
+
+
 class Coverage(BaseModel):
     source: str
     department: str
@@ -45,6 +67,11 @@ class Coverage(BaseModel):
         default_factory=list,
         description="Categories this source offers that a consent would have to name; says "
         "nothing about whether the source holds data on the citizen",
+    )
+    consent_needed: ConsentNeeded | None = Field(
+        default=None,
+        description="Which consent would open `needs_consent_for`: from which department, to "
+        "which, for which purpose",
     )
     fragments: int = 0
     problem: str | None = Field(default=None, description="Why the source is unavailable")

@@ -152,7 +152,7 @@ def test_a_killed_gateway_leaves_an_entry_for_every_answered_request(
         token = mint_token(
             settings,
             subject="maja",
-            name="Maja",
+            name="Mette",
             roles=["caseworker"],
             department="children-family",
         )

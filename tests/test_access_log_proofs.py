@@ -307,3 +307,13 @@ def test_checkpoints_are_signed_by_the_job_every_1000_entries_and_on_shutdown(
     finally:
         engine.dispose()
     assert settings.audit.checkpoint_every_entries == 5
+
+
+def test_a_proof_for_an_entry_that_does_not_exist_is_a_404(gateway: LiveGateway) -> None:
+    """Issue 13 item 11: it answered 409 not_yet_checkpointed, as if it were coming."""
+    assert gateway.http is not None
+    dpo = gateway.headers("dpo", None)
+    beyond = gateway.verify()["entries"] + 1_000_000
+    missing = gateway.http.get(f"/v1/audit/entries/{beyond}/proof", headers=dpo)
+    assert missing.status_code == 404, missing.text
+    assert missing.json()["code"] == "entry_not_found"

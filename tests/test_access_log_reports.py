@@ -92,8 +92,14 @@ def test_the_citizen_gets_their_own_report_with_proofs_and_nobody_elses(
 
     page = gateway.http.post("/v1/audit/citizen-report", json={"format": "html"}, headers=mine)
     assert page.headers["content-type"].startswith("text/html")
-    assert "Who has used your information" in page.text
-    assert "children-family" in page.text
+    assert '<html lang="da">' in page.text
+    assert "Hvem har brugt dine oplysninger" in page.text
+    assert "Børn og Familie så oplysninger om dig på tværs af afdelinger" in page.text
+    assert "children-family" not in page.text, "departments as names, not slugs"
+    english = gateway.http.post(
+        "/v1/audit/citizen-report", json={"format": "html", "language": "en"}, headers=mine
+    )
+    assert "Who has used your information" in english.text
 
     refused = gateway.http.post("/v1/audit/citizen-report", json={"citizen": other}, headers=mine)
     assert (refused.status_code, refused.json()["code"]) == (403, "not_your_report")
@@ -115,6 +121,53 @@ def test_the_citizen_gets_their_own_report_with_proofs_and_nobody_elses(
     assert dpo["lines"][1]["employee"]["name"] == "Test caseworker"
     stored = gateway.audit_entries(action="audit.report")
     assert citizen not in {e["actor"]["subject"] for e in stored}, "no CPR as a log subject"
+
+
+def test_refused_attempts_reach_the_citizens_report_as_refusals_in_sentences(
+    gateway: LiveGateway, twin_of: Callable[[str], str]
+) -> None:
+    """Issue 13 item 7: a wrong role and an unknown purpose were logged without the citizen,
+    or read as a look-up; the report's lines showed raw Merkle hash paths."""
+    assert gateway.http is not None
+    citizen = twin_of("Sara Holm")
+    wrong_role = gateway.http.post(
+        "/v1/views",
+        json={"citizen": citizen, "purpose": "coordinated-plan"},
+        headers=gateway.headers("itops", None),
+    )
+    assert wrong_role.status_code == 403
+    unknown_purpose = gateway.view(citizen, purpose="curiosity")
+    assert (unknown_purpose.status_code, unknown_purpose.json()["code"]) == (
+        422,
+        "unknown_purpose",
+    )
+    no_token = gateway.http.post(
+        "/v1/views", json={"citizen": citizen, "purpose": "coordinated-plan"}
+    )
+    assert no_token.status_code == 401
+    refused = [e for e in gateway.audit_entries(action="view") if e["outcome"] == "denied"]
+    mine = [e for e in refused if e["citizen"] == citizen]
+    assert sorted(e["reason"] for e in mine) == ["forbidden", "missing_token", "unknown_purpose"]
+
+    headers = _citizen_headers(gateway, citizen)
+    report = gateway.http.post("/v1/audit/citizen-report", json={}, headers=headers).json()
+    sentences = [line["description"] for line in report["lines"]]
+    assert sentences == [
+        "IT-driften forsøgte at se oplysninger om dig på tværs af afdelinger. "
+        "Det blev afvist, og intet blev vist.",
+        "Børn og Familie forsøgte at se oplysninger om dig på tværs af afdelinger. "
+        "Det blev afvist, og intet blev vist.",
+        "En ukendt bruger forsøgte at se oplysninger om dig på tværs af afdelinger. "
+        "Det blev afvist, og intet blev vist.",
+    ]
+    page = gateway.http.post(
+        "/v1/audit/citizen-report", json={"format": "html"}, headers=headers
+    ).text
+    assert "Det blev afvist" in page
+    for line in report["lines"]:
+        assert line["proof"]["leaf_hash"] not in page, "no hashes for the citizen to read"
+        assert line["when"] in page, "times in Copenhagen time, as words"
+    assert 'download="proofs-' in page, "the proofs stay downloadable"
 
 
 def test_anomalies_name_night_views_views_without_an_own_case_and_repeated_denials(
@@ -141,6 +194,29 @@ def test_anomalies_name_night_views_views_without_an_own_case_and_repeated_denia
         assert ("outside-working-hours", "caseworker-health") in kinds
         assert ("repeated-denials", "caseworker-children-family") in kinds
         assert ("no-own-case", "caseworker-health") in kinds
+
+
+def test_the_demos_tour_at_night_does_not_drown_the_anomalies(
+    own_gateway: Callable[..., Any], twin_of: Callable[[str], str]
+) -> None:
+    """Issue 13 item 14: run at night, the demo flagged every view as outside working hours.
+    The report says which configured rules it judged by."""
+    from demo.run import DEMO_AUDIT
+
+    night = {"working_hours_start": "00:00", "working_hours_end": "00:01"}
+    with own_gateway(audit={**night, **DEMO_AUDIT}) as gateway:
+        assert gateway.http is not None
+        gateway.view(twin_of("Sara Holm"), as_="health").raise_for_status()
+        report = gateway.http.get(
+            "/v1/audit/anomalies", headers=gateway.headers("dpo", None)
+        ).json()
+        assert "outside-working-hours" not in {a["kind"] for a in report["anomalies"]}
+        assert report["judged_by"]["working_hours"] == {
+            "start": "00:00",
+            "end": "00:01",
+            "days": [1, 2, 3, 4, 5],
+            "flagged": False,
+        }
 
 
 def test_many_citizens_is_judged_against_what_the_department_usually_does(
@@ -320,8 +396,10 @@ def test_positions_beyond_64_bits_are_bad_input_not_a_crash(
 
 
 def test_every_action_that_can_name_a_citizen_reads_as_a_sentence_in_their_report() -> None:
-    from gateway.access_log.citizen_report import DESCRIPTIONS, NEVER_ABOUT_A_CITIZEN
+    from gateway.access_log.citizen_report import NEVER_ABOUT_A_CITIZEN
+    from gateway.access_log.report_words import DONE
     from schemas.access import Action
 
-    assert set(Action) == set(DESCRIPTIONS) | NEVER_ABOUT_A_CITIZEN
-    assert not set(DESCRIPTIONS) & NEVER_ABOUT_A_CITIZEN
+    for language, described in DONE.items():
+        assert set(Action) == set(described) | NEVER_ABOUT_A_CITIZEN, language
+        assert not set(described) & NEVER_ABOUT_A_CITIZEN

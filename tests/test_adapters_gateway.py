@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from demo.sources import source_configs
 from demo.systems import SystemsInThread
+from demo.test_citizens import TEST_CITIZEN
 from gateway.cli import app as cli
 from tests.builders import consent_body
 from tests.support import LiveGateway, live_gateway
@@ -183,40 +184,78 @@ def test_itops_sees_every_source_at_a_glance(gateway: LiveGateway) -> None:
     assert refused.headers["content-type"] == "application/problem+json"
 
 
-def test_a_check_maps_real_records_lists_problems_and_logs_a_citizen(
-    gateway: LiveGateway, systems: SystemsInThread, twin_of: Callable[[str], str]
+def test_a_check_maps_a_test_citizens_records_lists_problems_and_logs_it(
+    gateway: LiveGateway, systems: SystemsInThread
 ) -> None:
     assert gateway.http is not None
     itops = gateway.headers("itops", None)
-    citizen = twin_of("Inger Poulsen")
     for name in ("health-nexus", "adult-social-sensum", "children-family-dubu"):
         plain = gateway.http.post(f"/v1/sources/{name}/check", headers=itops).json()
         assert plain["ok"] is True, plain
         assert plain["fragments"] == []
         assert plain["access_entry"] is None
     report = gateway.http.post(
-        "/v1/sources/health-nexus/check", json={"citizen": citizen}, headers=itops
+        "/v1/sources/health-nexus/check", json={"citizen": TEST_CITIZEN}, headers=itops
     ).json()
     assert report["ok"] is True
-    assert {f["citizen"] for f in report["fragments"]} == {citizen}
+    assert report["fragments"], "the test citizen's synthetic records are mapped and shown"
+    assert {f["citizen"] for f in report["fragments"]} == {TEST_CITIZEN}
     entry = next(
         e
         for e in gateway.audit_entries(action="source.check")
         if e["seq"] == report["access_entry"]
     )
-    assert entry["citizen"] == citizen
+    assert entry["citizen"] == TEST_CITIZEN
     assert entry["target"] == "health-nexus"
 
     systems["jobcenter"].behaviour.foreign_citizen = True
-    sara = twin_of("Sara Holm")
     failing = gateway.http.post(
-        "/v1/sources/jobcenter-momentum/check", json={"citizen": sara}, headers=itops
+        "/v1/sources/jobcenter-momentum/check", json={"citizen": TEST_CITIZEN}, headers=itops
     ).json()
     assert failing["ok"] is False
     assert [p["code"] for p in failing["problems"]] == ["other-citizen"]
-    assert {f["citizen"] for f in failing["fragments"]} == {sara}, "never another's data"
+    assert {f["citizen"] for f in failing["fragments"]} == {TEST_CITIZEN}, "never another's"
     missing = gateway.http.post("/v1/sources/payroll/check", headers=itops)
     assert (missing.status_code, missing.json()["code"]) == (404, "unknown_source")
+
+
+def test_it_operations_never_read_a_real_citizens_case_and_the_dpo_sees_the_attempt(
+    gateway: LiveGateway, twin_of: Callable[[str], str]
+) -> None:
+    """Issue 13 item 1: a check naming a placed child's CPR returned her health journal text
+    to an itops token, with no consent and no purpose."""
+    assert gateway.http is not None
+    freja = twin_of("Freja Andersen")
+    refused = gateway.http.post(
+        "/v1/sources/health-nexus/check",
+        json={"citizen": freja},
+        headers=gateway.headers("itops", None),
+    )
+    assert refused.status_code == 403
+    problem = refused.json()
+    assert problem["code"] == "not_a_test_citizen"
+    assert "fragments" not in problem
+    request_id = refused.headers["x-request-id"]
+    logged = [
+        e for e in gateway.audit_entries(action="source.check") if e["request_id"] == request_id
+    ]
+    assert [(e["outcome"], e["citizen"]) for e in logged] == [("denied", freja)]
+
+    dpo = gateway.headers("dpo", None)
+    found = gateway.http.get("/v1/audit/anomalies", headers=dpo).json()["anomalies"]
+    flagged = [a for a in found if a["kind"] == "real-citizen-checked"]
+    assert any(logged[0]["seq"] in a["entries"] for a in flagged)
+    checked_test_citizen = gateway.http.post(
+        "/v1/sources/health-nexus/check",
+        json={"citizen": TEST_CITIZEN},
+        headers=gateway.headers("itops", None),
+    ).json()
+    found = gateway.http.get("/v1/audit/anomalies", headers=dpo).json()["anomalies"]
+    assert not any(
+        checked_test_citizen["access_entry"] in a["entries"]
+        for a in found
+        if a["kind"] == "real-citizen-checked"
+    ), "a test citizen is not a real person"
 
 
 def test_the_cli_check_prints_tables_and_exits_1_on_a_problem(
@@ -229,7 +268,7 @@ def test_the_cli_check_prints_tables_and_exits_1_on_a_problem(
         "HELHED_SOURCES": json.dumps([s.model_dump(mode="json") for s in settings.sources]),
         "COLUMNS": "200",
     }
-    citizen = twin_of("Inger Poulsen")
+    citizen = TEST_CITIZEN
     result = CliRunner().invoke(
         cli, ["sources", "check", "health-nexus", "--citizen", citizen], env=env
     )
@@ -245,3 +284,43 @@ def test_the_cli_check_prints_tables_and_exits_1_on_a_problem(
     assert "unsafe_xml" in result.output
     bad = CliRunner().invoke(cli, ["sources", "check", "--citizen", INJECTION], env=env)
     assert bad.exit_code == 2
+    real = twin_of("Inger Poulsen")
+    refused = CliRunner().invoke(
+        cli, ["sources", "check", "health-nexus", "--citizen", real], env=env
+    )
+    assert refused.exit_code == 2
+    assert "test citizens" in refused.output
+    assert "Fragments" not in refused.output
+    assert [
+        e["reason"]
+        for e in gateway.audit_entries(action="source.check", outcome="denied")
+        if e["citizen"] == real
+    ] == ["not_a_test_citizen"]
+
+
+def test_sources_check_finds_the_demos_configuration_and_calls_none_an_error(
+    tmp_path: Path, gateway: LiveGateway
+) -> None:
+    """Issue 13 item 3: without --config it knew no sources, printed nothing and exited 0."""
+    from demo.run import write_config_file
+
+    nowhere = CliRunner().invoke(
+        cli, ["sources", "check"], env={"HELHED_HOME": str(tmp_path / "empty")}
+    )
+    assert nowhere.exit_code == 2
+    assert "No sources are configured" in nowhere.output
+    named = CliRunner().invoke(
+        cli, ["sources", "check", "health-nexus"], env={"HELHED_HOME": str(tmp_path / "empty")}
+    )
+    assert named.exit_code == 2
+    demo_home = tmp_path / "demo"
+    write_config_file(
+        demo_home, {"sources": [s.model_dump(mode="json") for s in gateway.settings.sources]}
+    )
+    found = CliRunner().invoke(
+        cli,
+        ["sources", "check", "health-nexus"],
+        env={"HELHED_HOME": str(demo_home), "COLUMNS": "200"},
+    )
+    assert found.exit_code == 0, found.output
+    assert "health-nexus (sql, health): healthy" in found.output

@@ -167,3 +167,56 @@ def test_refused_requests_are_logged_and_the_chain_still_verifies(
         ("consent.record", "unknown_category"),
     }
     assert gateway.verify()["ok"] is True
+
+
+ARABIC_INDIC_CPR = "١٢٠٣٩١١٢٣٤"  # Sara Holm's CPR in Arabic-Indic digits: \d matches them
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "department", "body"),
+    [
+        ("/v1/views", "caseworker", "children-family", {"purpose": "coordinated-plan"}),
+        ("/v1/consents/search", "caseworker", "children-family", {}),
+        ("/v1/audit/citizen-report", "dpo", None, {}),
+        ("/v1/sources/health-nexus/check", "itops", None, {}),
+    ],
+)
+def test_a_cpr_in_unicode_digits_is_a_logged_422_not_a_500(
+    gateway: LiveGateway, path: str, role: str, department: str | None, body: dict[str, str]
+) -> None:
+    """Issue 13 item 2: they passed the pattern and failed in the keyed hash (a 500, no entry)."""
+    assert gateway.http is not None
+    response = gateway.http.post(
+        path, json={"citizen": ARABIC_INDIC_CPR, **body}, headers=gateway.headers(role, department)
+    )
+    _assert_problem(response, 422, "invalid_cpr")
+    request_id = response.headers["x-request-id"]
+    logged = [e for e in gateway.audit_entries(outcome="denied") if e["request_id"] == request_id]
+    assert [e["reason"] for e in logged] == ["invalid_cpr"]
+
+
+def test_the_citizen_page_refuses_unicode_digits_on_the_form(gateway: LiveGateway) -> None:
+    from tests.test_web import _browser
+
+    browser, csrf = _browser(gateway)
+    with browser:
+        response = browser.post(
+            "/citizen",
+            data={"citizen": ARABIC_INDIC_CPR, "purpose": "coordinated-plan", "csrf": csrf},
+        )
+    assert response.status_code == 422, response.text
+    assert "invalid_cpr" in response.text
+    request_id = response.headers["x-request-id"]
+    logged = [e for e in gateway.audit_entries(outcome="denied") if e["request_id"] == request_id]
+    assert [e["reason"] for e in logged] == ["invalid_cpr"]
+
+
+@pytest.mark.parametrize("path", ["/v1/views", "/v1/consents", "/v1/consents/search"])
+def test_a_body_that_is_not_json_is_a_415(gateway: LiveGateway, path: str) -> None:
+    """Issue 13 item 12: text/plain got 422 'Input should be a valid dictionary'."""
+    assert gateway.http is not None
+    headers = {**gateway.headers(), "Content-Type": "text/plain"}
+    body = b'{"citizen": "1203911234", "purpose": "coordinated-plan"}'
+    response = gateway.http.post(path, content=body, headers=headers)
+    _assert_problem(response, 415, "unsupported_media_type")
+    assert "application/json" in response.json()["detail"]

@@ -16,6 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from demo.citizens import CITIZENS
+from demo.run import DEMO_STAFF
+from demo.sources import SOURCE_NAMES
 from gateway.cli import app as cli
 from tests.support import LiveGateway
 
@@ -30,7 +32,7 @@ def test_a_token_from_the_cli_is_accepted_by_a_gateway_on_the_same_data_folder(
             "--subject",
             "maja",
             "--name",
-            "Maja Holm",
+            "Mette Kjær",
             "--role",
             "caseworker",
             "--department",
@@ -168,13 +170,32 @@ def test_the_demo_serves_the_tour_in_the_readme(tmp_path: Path) -> None:
         # The web pages sign in through the demo's own OpenID Connect provider.
         with httpx.Client(base_url=url, follow_redirects=True, timeout=30) as browser:
             provider_page = browser.get("/signin/staff")
-            assert "Maja Holm" in provider_page.text
-            home = browser.post(str(provider_page.url), data={"user": "maja.holm"})
+            assert "Mette Kjær" in provider_page.text
+            home = browser.post(str(provider_page.url), data={"user": "mette.kjaer"})
             assert home.url.path == "/"
             assert "Slå en borger op" in home.text
+        # Issue 13 item 13: the provider's address is printed, as the README says.
+        provider = re.search(r"Sign-in:\s+(http://\S+)", output)
+        assert provider is not None, output
+        discovery = httpx.get(f"{provider.group(1)}/realms/staff/.well-known/openid-configuration")
+        assert discovery.json()["issuer"] == f"{provider.group(1)}/realms/staff"
+        # Issue 13 item 3: in the demo's folder, `helhed sources check` checks the demo's sources.
+        checked = CliRunner().invoke(
+            cli, ["sources", "check"], env={"HELHED_HOME": str(tmp_path), "COLUMNS": "200"}
+        )
+        assert checked.exit_code == 0, checked.output
+        assert all(f"{name} (" in checked.output for name in SOURCE_NAMES.values())
     finally:
         _stop(process)
     # A second start on the same data folder finds its consents and records none twice.
     process, output = _start_demo(tmp_path, port)
     _stop(process)
     assert re.search(r"Consents:\s+0 recorded", output)
+
+
+def test_no_demo_employee_shares_a_name_with_a_demo_citizen() -> None:
+    """Issue 13 item 13: the caseworker "Jonas Berg" was also a citizen, and "Maja Holm"
+    shared her surname with Sara and Noah Holm: a tour got confusing."""
+    citizen_names = {part for citizen in CITIZENS for part in citizen.name.split()}
+    for user in DEMO_STAFF:
+        assert not set(user.name.split()) & citizen_names, user.name

@@ -214,6 +214,11 @@ def test_use_count_and_last_used_at_follow_the_views(
     found = gateway.post("/v1/consents/search", {"citizen": citizen}).json()["consents"]
     assert [(c["id"], c["use_count"]) for c in found] == [(consent_id, 3)]
     assert found[0]["last_used_at"] is not None
+    # Issue 13 item 10: the withdrawal's answer said 0 right after the consent was used.
+    withdrawn = gateway.post(f"/v1/consents/{consent_id}/withdraw", {"reason": "by phone"})
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert (withdrawn.json()["status"], withdrawn.json()["use_count"]) == ("withdrawn", 3)
+    assert withdrawn.json()["last_used_at"] == found[0]["last_used_at"]
 
 
 def test_a_purpose_that_names_cases_requires_one(

@@ -21,6 +21,7 @@ from demo.citizens import CITIZENS, SEED_CONSENTS, SampleCitizen, seed_consents
 from demo.sources import SOURCE_NAMES, source_configs
 from demo.systems import Behaviour, SimulatedSystem, SystemsInThread, make_systems
 from demo.systems.server import TOKEN_PATH
+from demo.test_citizens import TEST_CITIZEN
 from schemas.catalog import Catalog, Category, Department, Purpose
 from schemas.consent import ConsentCreate
 from schemas.cpr import birth_date, normalize_cpr
@@ -246,7 +247,8 @@ def test_every_citizen_maps_cleanly(
             else:
                 assert "help_type" not in fragment.attributes, fragment.title
     held = set(running[department].citizens())
-    assert held <= {c.cpr for c in CITIZENS}
+    assert held <= {c.cpr for c in CITIZENS} | {TEST_CITIZEN}, "sample citizens and the test one"
+    assert TEST_CITIZEN in held, "IT operations can check every system with the test citizen"
     assert len(held) >= 3
 
 

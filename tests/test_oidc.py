@@ -35,8 +35,8 @@ def _claims(realm: Realm, **changes: Any) -> dict[str, Any]:
     claims = {
         "iss": realm.issuer,
         "aud": "helhed",
-        "sub": "maja.holm",
-        "name": "Maja Holm",
+        "sub": "mette.kjaer",
+        "name": "Mette Kjær",
         "iat": now,
         "exp": now + 600,
         "roles": ["Helhed.Caseworker"],
@@ -64,8 +64,8 @@ def _hs256_with_public_key(realm: Realm) -> str:
 
 
 def _tampered(realm: Realm) -> str:
-    """A real token from the code flow, its payload changed to make Maja a DPO."""
-    header, payload, signature = provider_tokens(realm, "maja.holm")["access_token"].split(".")
+    """A real token from the code flow, its payload changed to make Mette a DPO."""
+    header, payload, signature = provider_tokens(realm, "mette.kjaer")["access_token"].split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["roles"] = ["Helhed.DPO"]
     return f"{header}.{_b64(json.dumps(claims).encode())}.{signature}"
@@ -120,10 +120,10 @@ def _refused_and_logged(gateway: LiveGateway, response: httpx.Response, code: st
 def test_a_token_from_the_code_flow_is_accepted(
     oidc_gateway: LiveGateway, identity_provider: IdentityProvider
 ) -> None:
-    tokens = provider_tokens(identity_provider.realms["staff"], "maja.holm")
+    tokens = provider_tokens(identity_provider.realms["staff"], "mette.kjaer")
     response = _view(oidc_gateway, tokens["access_token"])
     assert response.status_code == 200, response.text
-    entry = oidc_gateway.audit_entries(action="view", actor="maja.holm")[0]
+    entry = oidc_gateway.audit_entries(action="view", actor="mette.kjaer")[0]
     # Entra-style claims mapped: app role -> caseworker, security group -> department.
     assert entry["actor"]["roles"] == ["caseworker"]
     assert entry["actor"]["department"] == "children-family"
@@ -132,7 +132,7 @@ def test_a_token_from_the_code_flow_is_accepted(
 def test_an_id_token_is_not_an_access_token(
     oidc_gateway: LiveGateway, identity_provider: IdentityProvider
 ) -> None:
-    tokens = provider_tokens(identity_provider.realms["staff"], "maja.holm")
+    tokens = provider_tokens(identity_provider.realms["staff"], "mette.kjaer")
     _refused_and_logged(oidc_gateway, _view(oidc_gateway, tokens["id_token"]), "wrong_audience")
 
 
@@ -181,7 +181,7 @@ def test_an_unknown_kid_triggers_exactly_one_jwks_refresh(fresh_provider: Any) -
     with fresh_provider as (provider, gateway):
         realm = provider.realms["staff"]
         assert (
-            _view(gateway, provider_tokens(realm, "maja.holm")["access_token"]).status_code == 200
+            _view(gateway, provider_tokens(realm, "mette.kjaer")["access_token"]).status_code == 200
         )
         fetched = realm.jwks_requests
         stranger = RSAKey.generate_key(2048, auto_kid=True)
@@ -195,10 +195,10 @@ def test_an_unknown_kid_triggers_exactly_one_jwks_refresh(fresh_provider: Any) -
 def test_a_key_rotation_is_picked_up_without_a_restart(fresh_provider: Any) -> None:
     with fresh_provider as (provider, gateway):
         realm = provider.realms["staff"]
-        before = provider_tokens(realm, "maja.holm")["access_token"]
+        before = provider_tokens(realm, "mette.kjaer")["access_token"]
         assert _view(gateway, before).status_code == 200
         realm.rotate()
-        after = provider_tokens(realm, "maja.holm")["access_token"]
+        after = provider_tokens(realm, "mette.kjaer")["access_token"]
         assert json.loads(base64.urlsafe_b64decode(after.split(".")[0] + "==")).get("kid") == (
             realm.signing_key.kid
         )
@@ -208,12 +208,12 @@ def test_a_key_rotation_is_picked_up_without_a_restart(fresh_provider: Any) -> N
 
 
 def test_sign_in_through_the_code_flow(oidc_gateway: LiveGateway) -> None:
-    with browser_sign_in(oidc_gateway, "staff", "maja.holm") as browser:
+    with browser_sign_in(oidc_gateway, "staff", "mette.kjaer") as browser:
         cookie = next(c for c in browser.cookies.jar if c.name == "helhed_session")
         assert cookie.has_nonstandard_attr("HttpOnly")
         assert cookie.get_nonstandard_attr("SameSite", "").lower() == "lax"
         home = browser.get("/")
-        assert "Maja Holm" in home.text
+        assert "Mette Kjær" in home.text
         assert "Slå en borger op" in home.text, "Danish by default"
         assert home.headers["cache-control"] == "no-store"
         assert "default-src 'none'" in home.headers["content-security-policy"]
@@ -224,7 +224,7 @@ def test_sign_in_through_the_code_flow(oidc_gateway: LiveGateway) -> None:
         assert shown.status_code == 200, shown.text
         assert "Hvad overblikket dækker" in shown.text
         assert SARA not in str(shown.url)
-    signed_in = oidc_gateway.audit_entries(action="sign-in", actor="maja.holm")
+    signed_in = oidc_gateway.audit_entries(action="sign-in", actor="mette.kjaer")
     assert signed_in[0]["outcome"] == "success"
 
 
@@ -282,7 +282,7 @@ def test_a_callback_works_once(oidc_gateway: LiveGateway) -> None:
     with httpx.Client(base_url=oidc_gateway.base_url, follow_redirects=True, timeout=30) as browser:
         provider_page = browser.get("/signin/staff")
         state = browser.cookies["helhed_login"]
-        home = browser.post(str(provider_page.url), data={"user": "jonas.berg"})
+        home = browser.post(str(provider_page.url), data={"user": "anders.bak"})
         callback = next(r for r in home.history if r.url.path == "/signin/callback").url
     replay = httpx.get(str(callback), cookies={"helhed_login": state})
     assert replay.status_code == 401

@@ -35,7 +35,16 @@ def test_without_consent_only_the_own_department_is_seen_and_the_rest_never_aske
         assert line["status"] == "not-covered"
         assert line["fragments"] == 0
         assert line["needs_consent_for"], "the view says what a consent would have to name"
+        # Issue 13 item 8: and which consent that is, as the caseworker must tell the citizen.
+        needed = line["consent_needed"]
+        assert needed["from_departments"] == [department]
+        assert needed["to_departments"] == ["jobcenter"]
+        assert needed["purpose"] == "coordinated-plan"
+        assert needed["categories"] == line["needs_consent_for"]
+        assert set(needed["reasons"].values()) == {"no-consent"}
         assert _asked(systems, department, citizen) == 0, f"{department} was asked"
+    assert _coverage(view, "health")["consent_needed"]["special"] == ["health"]
+    assert _coverage(view, "jobcenter")["consent_needed"] is None, "own department is open"
     assert view["consents"] == []
 
 

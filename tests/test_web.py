@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from demo.test_citizens import TEST_CITIZEN
 from gateway.auth.actor import Actor
 from tests.conftest import SAMPLE, fresh_cpr
 from tests.oidc import page_session
@@ -18,7 +19,7 @@ from tests.support import LiveGateway
 
 CASEWORKER = Actor(
     subject="web-maja",
-    name="Maja Holm",
+    name="Mette Kjær",
     department="children-family",
     roles=("caseworker",),
     issuer="urn:helhed:dev-issuer",
@@ -309,7 +310,7 @@ def test_the_dpo_makes_an_insight_report_and_an_export_from_the_pages(
             data={"csrf": csrf, "citizen": citizen, "show_employees": "yes"},
         )
         assert report.status_code == 200, report.text
-        assert "Who has used your information" in report.text
+        assert "Hvem har brugt dine oplysninger" in report.text
         assert "Test caseworker" in report.text, "the DPO asked for the employees' names"
         assert citizen not in str(report.url), "the CPR travels in the form only"
         export = browser.get(
@@ -348,11 +349,16 @@ def test_it_operations_sees_the_systems_and_checks_one_from_the_page(gateway: Li
         assert f"Check of {names[0]}" in plain.text
         assert "read a citizen&#39;s records" not in plain.text
         with_citizen = browser.post(
-            f"/sources/{names[0]}/check", data={"csrf": csrf, "citizen": SAMPLE["Sara Holm"]}
+            f"/sources/{names[0]}/check", data={"csrf": csrf, "citizen": TEST_CITIZEN}
         )
         assert with_citizen.status_code == 200
         assert "read a citizen&#39;s records: access-log entry" in with_citizen.text
-        assert SAMPLE["Sara Holm"] not in with_citizen.text
+        assert TEST_CITIZEN not in with_citizen.text
+        real = browser.post(
+            f"/sources/{names[0]}/check", data={"csrf": csrf, "citizen": SAMPLE["Sara Holm"]}
+        )
+        assert real.status_code == 403
+        assert "not_a_test_citizen" in real.text
         bad = browser.post(f"/sources/{names[0]}/check", data={"csrf": csrf, "citizen": "12"})
         assert bad.status_code == 422
     caseworker, _ = _browser(gateway)

@@ -75,10 +75,11 @@ def test_a_citizen_sees_who_has_used_their_data_and_nobody_elses(
     with browser:
         own = browser.get("/my-report")
         assert own.status_code == 200, own.text
-        assert "Who has used your information" in own.text
-        assert f"CPR ending in {citizen[-4:]}" in own.text
-        assert "coordinated-plan" in own.text, "the purpose"
-        assert "children-family" in own.text, "the department that looked"
+        assert "Hvem har brugt dine oplysninger" in own.text
+        assert f"slutter på {citizen[-4:]}" in own.text
+        assert "Formål: Coordinated joint plan" in own.text, "the purpose, by name"
+        assert "Børn og Familie så oplysninger om dig" in own.text, "the department that looked"
+        assert "coordinated-plan" not in own.text, "no slugs for the citizen"
         assert "Test caseworker" not in own.text, "employees' names are withheld"
         # Asking for somebody else's report through the form is refused.
         other = browser.post("/audit/citizen-report", data={"csrf": csrf, "citizen": stranger})

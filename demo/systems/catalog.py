@@ -9,6 +9,7 @@ from demo.systems.momentum import momentum_system
 from demo.systems.nexus import nexus_system
 from demo.systems.sensum import sensum_system
 from demo.systems.server import DepartmentSystem
+from demo.test_citizens import add_test_citizen
 
 
 def make_systems() -> dict[str, DepartmentSystem]:
@@ -19,4 +20,6 @@ def make_systems() -> dict[str, DepartmentSystem]:
         sensum_system(),
         nexus_system(),
     )
-    return {system.department: system for system in systems}
+    by_department = {system.department: system for system in systems}
+    add_test_citizen(by_department)
+    return by_department

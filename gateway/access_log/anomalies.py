@@ -6,6 +6,8 @@
 - outside hours: views outside the configured working hours or working days
 - no own case: views of a citizen of whom the actor's own department holds nothing
 - repeated denials: an actor refused at least the threshold number of times in a day
+- real citizen checked: IT operations named a CPR in a source check that is not one of the
+  source's synthetic test citizens (refused since issue 13; always worth a question)
 """
 
 from __future__ import annotations
@@ -81,6 +83,51 @@ def _local(at: datetime, zone: ZoneInfo) -> datetime:
     return at.astimezone(zone) if at.tzinfo else at.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
 
 
+def _in_working_hours(local: datetime, settings: AuditSettings) -> bool:
+    hours = settings.working_hours_start <= local.time() < settings.working_hours_end
+    return hours and local.isoweekday() in settings.working_days
+
+
+def judged_by(settings: AuditSettings) -> dict[str, Any]:
+    """The configured rules a report was judged by, so the DPO reads the flags in their light."""
+    return {
+        "timezone": settings.timezone,
+        "working_hours": {
+            "start": settings.working_hours_start.isoformat("minutes"),
+            "end": settings.working_hours_end.isoformat("minutes"),
+            "days": settings.working_days,
+            "flagged": settings.flag_outside_working_hours,
+        },
+        "citizens_per_day_threshold": settings.citizens_per_day_threshold,
+        "citizens_per_day_floor": settings.citizens_per_day_floor,
+        "denials_per_day_threshold": settings.denials_per_day_threshold,
+    }
+
+
+def _real_citizen_checks(
+    session: Session, since: datetime, until: datetime, zone: ZoneInfo
+) -> dict[tuple[str, str, str], list[int]]:
+    """IT operations' source checks that named a real person. Only a check that read one of the
+    source's test citizens says so in its detail; a refused one, or one made before test
+    citizens existed, named somebody real."""
+    e = AccessEntryRow
+    rows = session.exec(
+        select(e)
+        .where(col(e.action) == "source.check", col(e.citizen_hash).is_not(None))
+        .where(col(e.at) >= since, col(e.at) < until, col(e.body) != PRUNED)
+        .order_by(col(e.seq))
+        .limit(MAX_ENTRIES)
+    )
+    found: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for row in rows:
+        detail = orjson.loads(row.body).get("detail") or {}
+        if row.outcome == "success" and detail.get("test_citizen") is True:
+            continue
+        day = _local(row.at, zone).date().isoformat()
+        found[(row.actor_subject or "", row.actor_department or "", day)].append(row.seq)
+    return found
+
+
 def find_anomalies(
     *, session: Session, settings: AuditSettings, since: datetime, until: datetime
 ) -> list[dict[str, Any]]:
@@ -107,8 +154,7 @@ def find_anomalies(
         if row.citizen_hash:
             citizens[key].add(row.citizen_hash)
             views[key].append(row.seq)
-        hours = settings.working_hours_start <= local.time() < settings.working_hours_end
-        if not hours or local.isoweekday() not in settings.working_days:
+        if settings.flag_outside_working_hours and not _in_working_hours(local, settings):
             outside[key].append(row.seq)
         own = [
             line
@@ -149,10 +195,14 @@ def find_anomalies(
                 len(seen),
                 baseline=asdict(baseline) if baseline else None,
             )
-    for key, seqs in outside.items():
-        add("outside-working-hours", key, seqs, len(seqs))
-    for key, seqs in no_case.items():
-        add("no-own-case", key, seqs, len(seqs))
+    every_one = {
+        "outside-working-hours": outside,
+        "no-own-case": no_case,
+        "real-citizen-checked": _real_citizen_checks(session, since, until, zone),
+    }
+    for kind, groups in every_one.items():
+        for key, seqs in groups.items():
+            add(kind, key, seqs, len(seqs))
     for key, seqs in denials.items():
         if len(seqs) >= settings.denials_per_day_threshold:
             add("repeated-denials", key, seqs, len(seqs))

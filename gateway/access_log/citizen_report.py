@@ -5,38 +5,24 @@ without trusting the gateway that printed it."""
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
+import orjson
 from jinja2 import Environment
 from sqlmodel import Session, col, select
 
-from gateway.access_log import proofs, tree_store
+from gateway.access_log import proofs, report_words, tree_store
 from gateway.access_log.entries import citizen_subject
 from gateway.access_log.models import PRUNED, AccessEntryRow, CheckpointRow
+from gateway.access_log.report_words import Language
 from gateway.cpr_protection import CprProtector
 from schemas.access import AccessEntryBody, Action
+from schemas.catalog import Catalog
 
 MAX_LINES = 5000
 
-DESCRIPTIONS = {
-    Action.VIEW: "Information about you was looked up across departments",
-    Action.CONSENT_RECORD: "A consent from you was recorded",
-    Action.CONSENT_READ: "A consent of yours was read",
-    Action.CONSENT_SEARCH: "Your consents were looked up",
-    Action.CONSENT_WITHDRAW: "A consent of yours was withdrawn",
-    Action.AUDIT_QUERY: "The data protection officer searched the access log for you",
-    Action.AUDIT_REPORT: "An insight report about you was made",
-    Action.AUDIT_EXPORT: "The access log was exported",
-    Action.CONSENT_VERSION: "A consent of yours was changed",
-    Action.CONSENT_EXPIRE: "A consent of yours ran out",
-    Action.CONSENT_ENTERED_IN_ERROR: "A consent recorded by mistake was struck out",
-    Action.CONSENT_PREVIEW: "What a consent from you would share was previewed",
-    Action.CONSENT_RECEIPT: "The receipt for a consent of yours was fetched",
-    Action.SOURCE_CHECK: "IT operations checked a department system with your records",
-    Action.AUDIT_PROOF: "A proof about an entry concerning you was made",
-    Action.SOURCES_READ: "A department system was asked about you",
-}
 # Entries of these actions never name a citizen, so they never reach a report.
 NEVER_ABOUT_A_CITIZEN = frozenset(
     {Action.AUDIT_VERIFY, Action.SIGN_IN, Action.SIGN_OUT, Action.VIEW_BURST,
@@ -52,8 +38,11 @@ def report_lines(
     since: datetime | None,
     until: datetime | None,
     show_employees: bool,
+    catalog: Catalog,
+    language: Language = "da",
 ) -> list[dict[str, Any]]:
-    """Every entry about the citizen, oldest first, except the citizen's own report requests."""
+    """Every entry about the citizen, oldest first, except the citizen's own report requests;
+    each says in a sentence what happened, a refusal as a refusal."""
     own = citizen_subject(citizen, protector)
     query = select(AccessEntryRow).where(
         col(AccessEntryRow.citizen_hash) == protector.lookup_hash(citizen)
@@ -71,24 +60,24 @@ def report_lines(
         released = sorted(
             {(line.department, line.category) for line in body.released if line.fragments > 0}
         )
-        lines.append(
-            {
-                "seq": body.seq,
-                "at": body.at,
-                "action": body.action.value,
-                "description": DESCRIPTIONS.get(body.action, body.action.value),
-                "purpose": body.purpose,
-                "department": body.actor.department,
-                "outcome": body.outcome.value,
-                "reason": body.reason,
-                "released": [{"department": d, "category": c} for d, c in released],
-                "employee": (
-                    {"subject": body.actor.subject, "name": body.actor.name}
-                    if show_employees
-                    else None
-                ),
-            }
+        line: dict[str, Any] = {
+            "seq": body.seq,
+            "at": body.at,
+            "when": report_words.local_time(body.at, language),
+            "action": body.action.value,
+            "purpose": body.purpose,
+            "department": body.actor.department,
+            "outcome": body.outcome.value,
+            "reason": body.reason,
+            "released": [{"department": d, "category": c} for d, c in released],
+            "employee": (
+                {"subject": body.actor.subject, "name": body.actor.name} if show_employees else None
+            ),
+        }
+        line["description"] = report_words.sentence(
+            line, roles=body.actor.roles, catalog=catalog, language=language
         )
+        lines.append(line)
     return lines
 
 
@@ -107,46 +96,92 @@ def attach_proofs(
         }
 
 
+_TEXT = {
+    "da": {
+        "title": "Hvem har brugt dine oplysninger",
+        "made": "Lavet {at} til borgeren med CPR-nummer, der slutter på {tail}.",
+        "no_names": "Medarbejdernes navne vises ikke; afdelingen gør.",
+        "when": "Hvornår",
+        "what": "Hvad skete der",
+        "employee": "Medarbejder",
+        "entry": "Logpost",
+        "nobody": "Ingen har brugt dine oplysninger i perioden.",
+        "proof": "Bevis",
+        "proof_text": "Hver linje er en post i kommunens adgangslog. Loggen er et Merkle-træ, "
+        "hvis tilstand er underskrevet nedenfor; beviset for hver linje (RFC 9162) kan hentes "
+        "som en fil og kontrolleres med den offentlige nøgle på /v1/keys.",
+        "download": "Hent beviserne (JSON)",
+    },
+    "en": {
+        "title": "Who has used your information",
+        "made": "Made {at} for the citizen whose CPR number ends in {tail}.",
+        "no_names": "The employees' names are not shown; the department is.",
+        "when": "When",
+        "what": "What happened",
+        "employee": "Employee",
+        "entry": "Log entry",
+        "nobody": "Nobody has used your information in this period.",
+        "proof": "Proof",
+        "proof_text": "Each line is an entry in the municipality's access log. The log is a "
+        "Merkle tree whose state is signed below; the proof for each line (RFC 9162) can be "
+        "downloaded as a file and checked with the public key at /v1/keys.",
+        "download": "Download the proofs (JSON)",
+    },
+}
+
 _PAGE = Environment(autoescape=True).from_string(
     """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Who has used your information</title>
+<html lang="{{ language }}"><head><meta charset="utf-8">
+<title>{{ t.title }}</title>
 <style>
  body { font: 11pt/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
  table { border-collapse: collapse; width: 100%; }
  th, td { border-bottom: 1px solid #ccc; padding: .35em .5em; text-align: left; }
+ td { vertical-align: top; }
  th { background: #f3f3f3; }
- .proof { font: 7pt monospace; color: #666; word-break: break-all; }
- @media print { .proof { display: none; } }
-</style></head><body>
-<h1>Who has used your information</h1>
-<p>Made {{ generated_at }} for the citizen with CPR ending in {{ cpr_tail }}.
-{% if not show_employees %}The employees' names are not shown; the department is.{% endif %}</p>
+ .seq { color: #555; white-space: nowrap; }
+ @media print { .download { display: none; } }
+</style></head><body><main>
+<h1>{{ t.title }}</h1>
+<p>{{ t.made.format(at=made_at, tail=cpr_tail) }}
+{% if not show_employees %}{{ t.no_names }}{% endif %}</p>
 {% if lines %}
 <table>
-<thead><tr><th>When</th><th>What</th><th>Department</th><th>Purpose</th><th>Shared</th>
-<th>Outcome</th>{% if show_employees %}<th>Employee</th>{% endif %}</tr></thead>
+<thead><tr><th scope="col">{{ t.when }}</th><th scope="col">{{ t.what }}</th>
+{% if show_employees %}<th scope="col">{{ t.employee }}</th>{% endif %}
+<th scope="col">{{ t.entry }}</th></tr></thead>
 <tbody>
 {% for line in lines %}
-<tr><td>{{ line.at.strftime("%Y-%m-%d %H:%M") }}</td><td>{{ line.description }}</td>
-<td>{{ line.department or "" }}</td><td>{{ line.purpose or "" }}</td>
-<td>{% for r in line.released %}{{ r.department }}: {{ r.category }}<br>{% endfor %}</td>
-<td>{{ line.outcome }}{% if line.reason %} ({{ line.reason }}){% endif %}</td>
-{% if show_employees %}<td>{{ line.employee.name if line.employee else "" }}</td>{% endif %}</tr>
-<tr><td colspan="7" class="proof">entry {{ line.seq }} · leaf {{ line.proof.leaf_hash }} ·
-path {{ line.proof.hashes | join(" ") }}</td></tr>
+<tr><td>{{ line.when }}</td><td>{{ line.description }}</td>
+{% if show_employees %}<td>{{ (line.employee or {}).name or "" }}</td>{% endif %}
+<td class="seq">{{ line.seq }}</td></tr>
 {% endfor %}
 </tbody></table>
-{% else %}<p>Nobody has used your information in this period.</p>{% endif %}
-<h2>Proof</h2>
-<p>Each line is entry number N in the municipality's access log; the hashes under it prove that
-the entry is in the log whose state is signed below (RFC 9162 inclusion proofs; the public key
-is at /v1/keys).</p>
+{% else %}<p>{{ t.nobody }}</p>{% endif %}
+<h2>{{ t.proof }}</h2>
+<p>{{ t.proof_text }}</p>
+<p class="download"><a download="{{ file_name }}"
+ href="data:application/json;base64,{{ proofs }}">{{ t.download }}</a></p>
 <pre>{{ checkpoint }}</pre>
-</body></html>
+</main></body></html>
 """
 )
 
 
 def render_html(report: dict[str, Any], *, show_employees: bool) -> str:
-    return _PAGE.render(**report, cpr_tail=report["citizen"][-4:], show_employees=show_employees)
+    """The printable report: sentences for the citizen; the proofs as a file to download."""
+    language: Language = report.get("language", "da")
+    bundle = {
+        "tree_size": report["tree_size"],
+        "checkpoint": report["checkpoint"],
+        "lines": [{"seq": line["seq"], "proof": line["proof"]} for line in report["lines"]],
+    }
+    return _PAGE.render(
+        **report,
+        t=_TEXT[language],
+        made_at=report_words.local_time(report["generated_at"], language),
+        cpr_tail=report["citizen"][-4:],
+        show_employees=show_employees,
+        proofs=base64.b64encode(orjson.dumps(bundle)).decode("ascii"),
+        file_name=f"proofs-{report['tree_size']}.json",
+    )

@@ -29,6 +29,11 @@ class AuditSettings(BaseModel):
     timezone: str = Field(default="Europe/Copenhagen", description="For working hours")
     working_hours_start: time = Field(default=time(7, 0), description="Views before are flagged")
     working_hours_end: time = Field(default=time(18, 0), description="Views after are flagged")
+    flag_outside_working_hours: bool = Field(
+        default=True,
+        description="Flag views outside the working hours and days; the demo, which runs at "
+        "any hour, switches it off so its sample traffic does not drown the anomaly report",
+    )
     working_days: list[int] = Field(
         default=[1, 2, 3, 4, 5], description="ISO weekdays (1 = Monday) that are working days"
     )

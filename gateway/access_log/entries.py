@@ -41,7 +41,7 @@ class Draft:
         return f'{self.before_seq},"seq":{seq},{self.after_seq}'
 
 
-_CPR_SUBJECT = re.compile(r"^\d{6}-?\d{4}$")
+_CPR_SUBJECT = re.compile(r"^[0-9]{6}-?[0-9]{4}$")
 
 
 def citizen_subject(cpr: str, protector: CprProtector) -> str:

@@ -14,7 +14,7 @@ from fastapi.responses import PlainTextResponse
 from sqlmodel import col, select
 
 from gateway.access_log import checkpoints, proofs
-from gateway.access_log.models import CheckpointRow
+from gateway.access_log.models import AccessEntryRow, CheckpointRow
 from gateway.access_log.reads import log_read
 from gateway.deps import AuditReader, RuntimeDep, SessionDep
 from gateway.problems import ProblemError
@@ -59,6 +59,9 @@ def inclusion_proof(
     """The entry and its audit path in the tree of `tree_size` entries (default: the latest
     checkpoint that covers it, so the proof can be checked against a signed root)."""
     if tree_size is None:
+        # An entry that does not exist is not waiting for a checkpoint: 404, not 409.
+        if session.get(AccessEntryRow, seq) is None:
+            raise ProblemError(404, "entry_not_found", f"No entry at position {seq}")
         covering = checkpoints.at_least(session, seq)
         latest = covering or checkpoints.latest(session)
         if covering is None:

@@ -9,12 +9,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from gateway.access_log import anomalies, checkpoints, citizen_report, export, service
 from gateway.access_log.lifecycle import signer
 from gateway.access_log.reads import log_read
+from gateway.access_log.report_words import Language
 from gateway.auth.permissions import Permission, permissions_of
 from gateway.db import read_session
 from gateway.deps import AuditReader, AuditReporter, RuntimeDep, SessionDep
@@ -120,7 +121,12 @@ def list_anomalies(
         action=Action.AUDIT_QUERY,
         detail={"report": "anomalies", "since": since.isoformat(), "returned": len(found)},
     )
-    return {"since": since, "until": until, "anomalies": found}
+    return {
+        "since": since,
+        "until": until,
+        "judged_by": anomalies.judged_by(runtime.settings.audit),
+        "anomalies": found,
+    }
 
 
 class ReportRequest(BaseModel):
@@ -131,6 +137,7 @@ class ReportRequest(BaseModel):
     until: Moment | None = None
     show_employees: bool = False
     format: Literal["json", "html"] = "json"
+    language: Language = Field(default="da", description="Danish (da) or English (en) sentences")
 
 
 @router.post("/citizen-report", responses=_PROBLEMS)
@@ -161,6 +168,8 @@ async def make_citizen_report(
                 since=body.since,
                 until=body.until,
                 show_employees=show_employees,
+                catalog=runtime.catalog,
+                language=body.language,
             )
         log_read(
             runtime=runtime,
@@ -179,6 +188,7 @@ async def make_citizen_report(
         return {
             "citizen": citizen,
             "generated_at": runtime.clock.now(),
+            "language": body.language,
             "lines": lines,
             "tree_size": latest.size,
             "checkpoint": latest.note,

@@ -39,7 +39,7 @@ PROBLEMS: dict[int | str, dict[str, object]] = {
 def _cursor(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit() or int(value) > MAX_POSITION:
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_POSITION:
         raise ProblemError(422, "invalid_cursor", "cursor must be the next_cursor of a page")
     return int(value)
 

@@ -56,7 +56,8 @@ def parse(note: str) -> Checkpoint:
     if len(lines) < 3:
         raise NoteError("a checkpoint has an origin, a tree size and a root hash")
     origin, size_line, root_line = lines[:3]
-    if not size_line.isdigit() or (size_line != "0" and size_line.startswith("0")):
+    decimal = size_line.isascii() and size_line.isdigit()
+    if not decimal or (size_line != "0" and size_line.startswith("0")):
         raise NoteError("the tree size is not a decimal number")
     try:
         root = base64.b64decode(root_line, validate=True)

@@ -132,7 +132,9 @@ def _change_state(
             now=now,
             reason=reason,
         )
-        return service.to_read_model(row, runtime.protector, local_day(now))
+        # The answer shows how often the consent was used, as GET does (it showed 0).
+        usage = service.usage_of(session=session, rows=[row]).get((row.id, row.version))
+        return service.to_read_model(row, runtime.protector, local_day(now), usage)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)

@@ -8,19 +8,20 @@ import uuid
 
 from rich.console import Console
 from rich.table import Table
+from starlette.concurrency import run_in_threadpool
 
-from gateway.access_log.service import AuditContext
+from gateway.access_log.service import AccessEvent, AuditContext, record_access
 from gateway.runtime import Runtime
 from gateway.sources.schemas import CheckReport
-from gateway.sources.service import check_source
-from schemas.access import ActorRecord
+from gateway.sources.service import NotATestCitizen, check_source
+from schemas.access import Action, ActorRecord, Outcome
 
 
 def _print(report: CheckReport, console: Console) -> None:
     mark = "[green]OK[/green]" if report.ok else f"[red]{len(report.problems)} problem(s)[/red]"
     health = "healthy" if report.health.healthy else "UNHEALTHY"
     console.print(
-        f"\\n[bold]{report.source}[/bold] ({report.kind}, {report.department}): {health}, "
+        f"\n[bold]{report.source}[/bold] ({report.kind}, {report.department}): {health}, "
         f"{report.health.detail}. {mark}"
     )
     if report.fragments:
@@ -48,6 +49,26 @@ async def run_checks(
         instance=runtime.settings.instance,
     )
     names = [name] if name is not None else list(runtime.adapters)
+    if citizen is not None:
+        refused = [n for n in names if citizen not in runtime.adapters[n].config.test_citizens]
+        if refused:
+            # The same refusal as the API's, in the access log under the operator's name.
+            await run_in_threadpool(
+                record_access,
+                engine=runtime.engine,
+                protector=runtime.protector,
+                context=context,
+                event=AccessEvent(
+                    action=Action.SOURCE_CHECK,
+                    outcome=Outcome.DENIED,
+                    reason="not_a_test_citizen",
+                    citizen=citizen,
+                    target=refused[0],
+                ),
+                now=runtime.clock.now(),
+            )
+            await asyncio.gather(*(a.aclose() for a in runtime.adapters.values()))
+            raise NotATestCitizen(runtime.adapters[refused[0]].config, citizen)
     problems = 0
     try:
         for source in names:

@@ -65,7 +65,9 @@ class SourcesRead(BaseModel):
 
 
 class CheckRequest(BaseModel):
-    """A citizen is optional: without one, the check connects and validates, and reads no data."""
+    """A citizen is optional: without one, the check connects and validates, and reads no data.
+    With one, it must be one of the source's configured synthetic `test_citizens`: any other
+    CPR is refused (403 `not_a_test_citizen`) and logged."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from starlette.concurrency import run_in_threadpool
 
 from adapters.csv_drop import CsvDropAdapter
-from adapters.protocol import Adapter, FetchRequest, Health, SourceUnavailable
+from adapters.protocol import Adapter, FetchRequest, Health, SourceConfig, SourceUnavailable
 from adapters.resilience import Resilient, unwrap
 from gateway.access_log.service import AccessEvent, AuditContext, record_access
 from gateway.problems import ProblemError
@@ -166,11 +166,36 @@ async def _fetch_citizen(adapter: Adapter, citizen: str, findings: _Findings) ->
     )
 
 
+class NotATestCitizen(ProblemError):
+    """IT operations named a CPR that is not one of the source's synthetic test citizens."""
+
+    def __init__(self, source: SourceConfig, citizen: str) -> None:
+        known = len(source.test_citizens)
+        super().__init__(
+            403,
+            "not_a_test_citizen",
+            f"A source check reads only the test citizens configured for {source.name} "
+            f"({known} configured: `test_citizens` in its configuration). IT operations never "
+            "see a real person's case; the attempt is in the access log.",
+            citizen=citizen,
+        )
+
+
+def require_test_citizen(source: SourceConfig, citizen: str) -> None:
+    """Rule 1 for IT operations: no consent lets itops read a real person's data, so a check
+    may read only synthetic records; naming anyone else is refused (and logged, as a refusal
+    that names the citizen, for their insight report and the DPO's anomalies)."""
+    if citizen not in source.test_citizens:
+        raise NotATestCitizen(source, citizen)
+
+
 async def check_source(
     *, runtime: Runtime, name: str, citizen: str | None, context: AuditContext
 ) -> CheckReport:
     adapter = find_source(runtime, name)
     config = adapter.config
+    if citizen is not None:
+        require_test_citizen(config, citizen)
     findings = _Findings()
     health = await _health(adapter)
     if isinstance(adapter, Resilient):
@@ -185,7 +210,7 @@ async def check_source(
     seq = None
     if citizen is not None:
         await _fetch_citizen(adapter, citizen, findings)
-        # Rule 2: a check that read a citizen's data is logged before the data is shown.
+        # Rule 2: a check that read a (test) citizen's records is logged before they are shown.
         seq = await run_in_threadpool(
             record_access,
             engine=runtime.engine,
@@ -208,7 +233,11 @@ async def check_source(
                     )
                     for category in config.categories
                 ],
-                detail={"problems": len(findings.problems), "dropped": findings.dropped},
+                detail={
+                    "problems": len(findings.problems),
+                    "dropped": findings.dropped,
+                    "test_citizen": True,
+                },
             ),
             now=runtime.clock.now(),
         )

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from adapters.protocol import Adapter, FetchRequest
 from consent.decision import AccessRequest, Decision, decide, local_day
+from consent.needed import consent_needed
 from gateway.access_log.service import AccessEvent, AuditContext, record_access
 from gateway.auth.actor import Actor
 from gateway.consents.service import consents_of_citizen, record_use, to_read_model
@@ -77,10 +78,16 @@ class _Assembly:
 
 
 def _assemble(
-    runtime: Runtime, decision: Decision, answers: dict[str, SourceAnswer], citizen: str
+    runtime: Runtime,
+    decision: Decision,
+    answers: dict[str, SourceAnswer],
+    citizen: str,
+    request: AccessRequest,
 ) -> _Assembly:
     result = _Assembly()
     metrics = runtime.metrics
+    purpose = runtime.catalog.purpose(request.purpose)
+    assert purpose is not None  # checked before deciding
     for adapter in runtime.adapters.values():
         source = adapter.config
         rulings = [decision.ruling(source.department, c) for c in source.categories]
@@ -121,6 +128,12 @@ def _assemble(
                 status=status,
                 categories=permitted if answer is not None else [],
                 needs_consent_for=denied,
+                consent_needed=consent_needed(
+                    rulings,
+                    requester_department=request.requester_department,
+                    purpose=purpose,
+                    special_categories=request.special_categories,
+                ),
                 fragments=sum(per_category.values()),
                 problem=problem,
                 as_of=answer.as_of if answer is not None else None,
@@ -163,25 +176,22 @@ async def build_citizen_view(
     # One moment for the whole decision: consent states and validity are judged at `decided_at`.
     decided_at = runtime.clock.now()
     consents = await run_in_threadpool(_load_consents, runtime, request.citizen, decided_at)
-    decision = decide(
-        AccessRequest(
-            citizen=request.citizen,
-            requester_department=actor.department,
-            purpose=request.purpose,
-            scopes=frozenset(
-                (adapter.config.department, category)
-                for adapter in runtime.adapters.values()
-                for category in adapter.config.categories
-            ),
-            special_categories=catalog.special_categories,
+    asked = AccessRequest(
+        citizen=request.citizen,
+        requester_department=actor.department,
+        purpose=request.purpose,
+        scopes=frozenset(
+            (adapter.config.department, category)
+            for adapter in runtime.adapters.values()
+            for category in adapter.config.categories
         ),
-        consents,
-        decided_at,
+        special_categories=catalog.special_categories,
     )
+    decision = decide(asked, consents, decided_at)
     answers = await ask_sources(
         _fetch_plan(runtime, decision, request.citizen), runtime.settings.view_deadline_seconds
     )
-    assembly = _assemble(runtime, decision, answers, request.citizen)
+    assembly = _assemble(runtime, decision, answers, request.citizen, asked)
     consent_refs = sorted(assembly.consents, key=lambda ref: (ref.id, ref.version))
     now = runtime.clock.now()
     # Rule 2: the entry is durable before a single fragment leaves; if not, this raises.

@@ -79,9 +79,13 @@ DANISH: dict[str, str] = {
     "Not shown: what a consent would have to name": "Ikke vist: hvad et samtykke skulle nævne",
     "export of {date}": "udtræk fra {date}",
     "live": "direkte fra systemet",
-    "A consent from {source} to {recipient} for “{purpose}” naming these would open them.":
-        "Et samtykke fra {source} til {recipient} til “{purpose}”, der nævner dem, ville åbne "
-        "for dem.",
+    "A consent from {source} to {recipient} for “{purpose}” naming {categories} would open them.":
+        "Et samtykke fra {source} til {recipient} til “{purpose}”, der nævner {categories}, ville "
+        "åbne for dem.",
+    "Special categories must be named one by one: {categories}.":
+        "Særlige kategorier skal nævnes enkeltvis: {categories}.",
+    "No consent for this purpose can open {categories}.":
+        "Intet samtykke til dette formål kan åbne for {categories}.",
     "This system was not asked.": "Systemet blev ikke spurgt.",
     "The log's state": "Loggens tilstand",
     "Latest signed checkpoint": "Seneste signerede kontrolpunkt",
@@ -127,6 +131,14 @@ DANISH: dict[str, str] = {
     "refused {n} times": "afvist {n} gange",
     "outside the configured hours or days": "uden for de fastsatte timer eller dage",
     "nothing held by the own department": "egen afdeling har intet om borgeren",
+    "IT operations may check sources with test citizens only":
+        "IT-drift må kun tjekke kilder med testborgere",
+    "Working hours (from the configuration): {start} to {end}, weekdays {days}, {zone}.":
+        "Arbejdstid (fra opsætningen): {start} til {end}, ugedage {days}, {zone}.",
+    "Views outside working hours are not flagged (flag_outside_working_hours = false in the "
+    "configuration).":
+        "Opslag uden for arbejdstid markeres ikke (flag_outside_working_hours = false i "
+        "opsætningen).",
     "Nothing stands out between {since} and {until}.":
         "Intet skiller sig ud mellem {since} og {until}.",
     "Access log": "Adgangslog",
@@ -337,7 +349,8 @@ DANISH_WORDS: dict[str, dict[str, str]] = {
     },
     "anomaly": {"many-citizens": "Mange borgere på én dag",
                 "outside-working-hours": "Opslag uden for arbejdstid",
-                "no-own-case": "Opslag uden egen sag", "repeated-denials": "Afvist igen og igen"},
+                "no-own-case": "Opslag uden egen sag", "repeated-denials": "Afvist igen og igen",
+                "real-citizen-checked": "Et kildetjek nævnte en rigtig borger"},
     "export-format": {"jsonl": "JSON-linjer", "csv": "CSV (regneark)",
                       "fhir": "FHIR AuditEvent-bundt"},
     "problem": {"timeout": "svarede ikke i tide", "unreachable": "kunne ikke nås",
@@ -349,6 +362,9 @@ DANISH_WORDS: dict[str, dict[str, str]] = {
     "source-kind": {"rest_json": "REST/JSON", "soap_xml": "SOAP/XML", "sql": "SQL-database",
                     "csv_drop": "CSV-udtræk"},
     "readiness": {"ready": "klar", "not ready": "ikke klar"},
+    "closed": {"withdrawn": "Samtykket er tilbagekaldt for",
+               "expired": "Samtykket er udløbet for",
+               "not-yet-valid": "Samtykket gælder endnu ikke for"},
     "reason": {"csrf_token_invalid": "formularen var forældet", "forbidden": "ingen adgang",
                "invalid_cpr": "ugyldigt CPR-nummer", "not_signed_in": "ikke logget ind"},
 }
@@ -391,7 +407,8 @@ ENGLISH_WORDS: dict[str, dict[str, str]] = {
     "anomaly": {"many-citizens": "Many citizens in one day",
                 "outside-working-hours": "Views outside working hours",
                 "no-own-case": "Views without an own case",
-                "repeated-denials": "Refused again and again"},
+                "repeated-denials": "Refused again and again",
+                "real-citizen-checked": "A source check named a real citizen"},
     "export-format": {"jsonl": "JSON lines", "csv": "CSV (spreadsheet)",
                       "fhir": "FHIR AuditEvent bundle"},
     "problem": {"timeout": "did not answer in time", "unreachable": "could not be reached",
@@ -403,6 +420,9 @@ ENGLISH_WORDS: dict[str, dict[str, str]] = {
     "source-kind": {"rest_json": "REST/JSON", "soap_xml": "SOAP/XML", "sql": "SQL database",
                     "csv_drop": "CSV export"},
     "readiness": {"ready": "ready", "not ready": "not ready"},
+    "closed": {"withdrawn": "The consent was withdrawn for",
+               "expired": "The consent has expired for",
+               "not-yet-valid": "The consent is not yet valid for"},
     "reason": {"csrf_token_invalid": "the form was stale", "forbidden": "not allowed",
                "invalid_cpr": "invalid CPR number", "not_signed_in": "not signed in"},
 }
