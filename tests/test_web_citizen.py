@@ -77,7 +77,7 @@ def test_a_citizen_sees_who_has_used_their_data_and_nobody_elses(
         assert own.status_code == 200, own.text
         assert "Hvem har brugt dine oplysninger" in own.text
         assert f"slutter på {citizen[-4:]}" in own.text
-        assert "Formål: Coordinated joint plan" in own.text, "the purpose, by name"
+        assert "Formål: Helhedsorienteret plan" in own.text, "the purpose, by its Danish name"
         assert "Børn og Familie så oplysninger om dig" in own.text, "the department that looked"
         assert "coordinated-plan" not in own.text, "no slugs for the citizen"
         assert "Test caseworker" not in own.text, "employees' names are withheld"
