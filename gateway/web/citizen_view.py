@@ -22,29 +22,39 @@ from gateway.web.sessions import WebSession
 from schemas.consent import ConsentRead, ConsentSearch
 from schemas.view import CitizenView, ViewRequest
 
+_BLANK = (
+    "view",
+    "consents",
+    "citizen",
+    "form_error",
+    "draft",
+    "consent_errors",
+    "preview",
+    "preview_errors",
+)
 
-def citizen_page(runtime: Runtime, web: WebSession, **context: Any) -> Response:
+
+def form_page(
+    template: str, runtime: Runtime, web: WebSession, back_to: str, **context: Any
+) -> Response:
+    """A page with the citizen search and the consent form: the vocabulary they offer, and
+    nothing shown yet unless the context says so."""
     catalog = runtime.catalog
-    context.setdefault("view", None)
-    context.setdefault("consents", None)
-    context.setdefault("citizen", None)
-    context.setdefault("form_error", None)
-    context.setdefault("draft", None)
-    context.setdefault("consent_errors", None)
-    context.setdefault("preview", None)
-    context.setdefault("preview_errors", None)
     return page(
-        "citizen.html",
+        template,
         web=web,
-        back_to="/citizen",
+        back_to=back_to,
         purposes=catalog.purposes,
         departments=catalog.departments,
         categories=catalog.categories,
         systems={name: a.config.kind for name, a in runtime.adapters.items()},
-        chosen_purpose=context.pop("chosen_purpose", "coordinated-plan"),
         today=local_day(runtime.clock.now()).isoformat(),
-        **context,
+        **{**dict.fromkeys(_BLANK), "chosen_purpose": "coordinated-plan", **context},
     )
+
+
+def citizen_page(runtime: Runtime, web: WebSession, **context: Any) -> Response:
+    return form_page("citizen.html", runtime, web, "/citizen", **context)
 
 
 def consents_of(

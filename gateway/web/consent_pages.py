@@ -12,7 +12,6 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from consent.decision import local_day
 from gateway.consents import exports as consent_exports
 from gateway.consents import router as consents_api
 from gateway.db import read_session
@@ -27,7 +26,7 @@ from gateway.deps import (
 )
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
-from gateway.web.citizen_view import show_citizen
+from gateway.web.citizen_view import form_page, show_citizen
 from gateway.web.forms import reasons, refused, text, texts, typed, validated
 from gateway.web.render import page
 from gateway.web.sessions import WebSession
@@ -76,29 +75,7 @@ def _draft(form: FormData) -> dict[str, Any]:
 
 
 def consents_page(runtime: Runtime, web: WebSession, **context: Any) -> Response:
-    catalog = runtime.catalog
-    defaults = {
-        "view": None,
-        "consents": None,
-        "citizen": None,
-        "form_error": None,
-        "draft": None,
-        "consent_errors": None,
-        "preview": None,
-        "preview_errors": None,
-    }
-    return page(
-        "consents.html",
-        web=web,
-        back_to="/consents",
-        purposes=catalog.purposes,
-        departments=catalog.departments,
-        categories=catalog.categories,
-        systems={name: a.config.kind for name, a in runtime.adapters.items()},
-        chosen_purpose="coordinated-plan",
-        today=local_day(runtime.clock.now()).isoformat(),
-        **{**defaults, **context},
-    )
+    return form_page("consents.html", runtime, web, "/consents", **context)
 
 
 def _search(request: Request, runtime: Runtime, web: WebSession, citizen: str) -> list[ConsentRead]:
