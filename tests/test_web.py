@@ -364,3 +364,29 @@ def test_it_operations_sees_the_systems_and_checks_one_from_the_page(gateway: Li
     caseworker, _ = _browser(gateway)
     with caseworker:
         assert caseworker.get("/sources").status_code == 403
+
+
+def test_the_dpo_pages_through_the_log_and_sees_its_state(
+    own_gateway: Callable[..., Any],
+) -> None:
+    with own_gateway() as gateway:
+        citizen = fresh_cpr()
+        for _ in range(55):
+            gateway.view(citizen).raise_for_status()
+        gateway.verify()
+        browser, _csrf = _browser(gateway, DPO)
+        with browser:
+            first = browser.get("/audit", params={"action": "view"})
+            assert first.status_code == 200
+            seqs = [int(s) for s in re.findall(r"<tr><td>(\d+)</td>", first.text)]
+            assert len(seqs) == 50
+            assert seqs == sorted(seqs, reverse=True), "newest first"
+            assert "Latest signed checkpoint" in first.text
+            assert "complete and unaltered" in first.text, "the last verification, from the log"
+            older = re.search(r'href="(/audit\?[^"]*cursor=\d+)"', first.text)
+            assert older is not None
+            second = browser.get(older.group(1).replace("&amp;", "&"))
+            more = [int(s) for s in re.findall(r"<tr><td>(\d+)</td>", second.text)]
+            assert len(more) == 5, "the rest, older, and the filter kept"
+            assert max(more) < min(seqs)
+            assert 'rel="next"' not in second.text
