@@ -28,7 +28,7 @@ import hashlib
 import io
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar, Protocol
 from zoneinfo import ZoneInfo
@@ -139,6 +139,11 @@ class CsvDropAdapter:
 
     # --- the folder -----------------------------------------------------------------------
 
+    def export_date(self, exported_at: datetime) -> date:
+        """An export's date as people name it: in the municipality's zone, whatever the clock
+        the moment was stored in (the store keeps UTC)."""
+        return exported_at.astimezone(ZoneInfo(self.options.timezone)).date()
+
     def _exported_at(self, path: Path) -> datetime | None:
         zone = ZoneInfo(self.options.timezone)
         if self.options.filename_date_format is None:
@@ -178,7 +183,7 @@ class CsvDropAdapter:
             io.StringIO(text, newline=""), delimiter=self.options.delimiter, restkey=_EXTRA
         )
         columns = len(reader.fieldnames or [])
-        export_date = file.exported_at.date().isoformat()
+        export_date = self.export_date(file.exported_at).isoformat()
         try:
             for row in reader:
                 parsed.rows += 1
@@ -269,7 +274,7 @@ class CsvDropAdapter:
             return Health(
                 False, f"the newest export is {age.total_seconds() / 3600:.0f} hours old", latency
             )
-        return Health(True, f"export of {current.exported_at.date().isoformat()}", latency)
+        return Health(True, f"export of {self.export_date(current.exported_at)}", latency)
 
     async def aclose(self) -> None:
         pass

@@ -19,7 +19,7 @@ Source, department and the fragment id's prefix come from configuration, never f
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -134,7 +134,7 @@ class FragmentMapping(BaseModel):
         if fragment.updated_at is not None and fragment.updated_at.tzinfo is None:
             # A time without an offset is the source's local time; make every time comparable.
             local = fragment.updated_at.replace(tzinfo=ZoneInfo(self.timezone))
-            fragment = fragment.model_copy(update={"updated_at": local})
+            fragment = fragment.model_copy(update={"updated_at": local.astimezone(UTC)})
         return fragment
 
     def map_document(self, document: Any, *, source: str, department: str) -> FetchResult:

@@ -5,7 +5,9 @@ adult social services over SOAP, health through a read-only SQL query per catego
 children & family from a nightly CSV export. Each mapping translates the system's own codes
 into our vocabulary: categories, fragment kinds, statuses, and `attributes.help_type` on every
 intervention, so the gateway can spot the same kind of help given by two departments (help
-types: personal-support, family-support, housing, treatment, education, employment, care).
+types: mentor, contact-person, socio-pedagogical-support, family-treatment,
+substance-abuse-treatment, housing, treatment, education, employment, care; the configuration's
+support groups say which of them are the same help).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ _DUBU_MAPPING: dict[str, Any] = {
         "attributes.rate": "to_number(takst)",
         "attributes.rate_unit": "takstenhed",
         "attributes.unit": "afdeling",
+        "attributes.main_goal": "hovedmaal",
         # Only a measure (foranstaltning) is help given; the JMESPath yields null for other rows.
         "attributes.help_type": "sagstype == 'Foranstaltning' && ydelse || `null`",
     },
@@ -78,9 +81,9 @@ _DUBU_MAPPING: dict[str, Any] = {
         "status": {"Aktiv": "active", "Bevilget": "planned", "Afsluttet": "ended"},
         "attributes.rate_unit": {"md.": "month", "døgn": "day"},
         "attributes.help_type": {
-            "Familiebehandling": "family-support",
-            "Efterværn - fast kontaktperson": "personal-support",
-            "Fast kontaktperson": "personal-support",
+            "Familiebehandling": "family-treatment",
+            "Efterværn - fast kontaktperson": "contact-person",
+            "Fast kontaktperson": "contact-person",
             "Dagbehandlingstilbud med intern skole": "education",
             "Anbringelse i plejefamilie": "care",
             "Anbringelse på opholdssted": "care",
@@ -111,10 +114,13 @@ _MOMENTUM_MAPPING: dict[str, Any] = {
         "updated_at": "lastModified",
         "attributes.kle": "kleNumber",
         "attributes.provider": "provider.name",
-        "attributes.rate": "benefit.rate",
-        "attributes.rate_unit": "benefit.frequency",
-        "attributes.currency": "benefit.currency",
+        # A benefit's rate, or what an offer costs the jobcenter's budget.
+        "attributes.rate": "benefit.rate || price.amount",
+        "attributes.rate_unit": "benefit.frequency || price.frequency",
+        "attributes.currency": "benefit.currency || price.currency",
         "attributes.target_group": "targetGroup",
+        "attributes.address": "citizenAddress",
+        "attributes.main_goal": "mainGoal",
         "attributes.help_type": "offer.code",  # only courses and mentors carry an offer
     },
     "value_maps": {
@@ -135,9 +141,9 @@ _MOMENTUM_MAPPING: dict[str, Any] = {
             "PLAN": "plan",
         },
         "status": {"ACTIVE": "active", "PLANNED": "planned", "ENDED": "ended"},
-        "attributes.rate_unit": {"MONTH": "month", "WEEK": "week"},
+        "attributes.rate_unit": {"MONTH": "month", "WEEK": "week", "YEAR": "year"},
         "attributes.help_type": {
-            "MENTOR": "personal-support",
+            "MENTOR": "mentor",
             "WORK_PLACEMENT": "employment",
             "EDUCATION_BRIDGE": "education",
         },
@@ -163,6 +169,14 @@ _SENSUM_MAPPING: dict[str, Any] = {
         "attributes.provider": "Leverandoer",
         "attributes.facet": "Facet",
         "attributes.help_type": "Facet",  # Sensum gives a facet to interventions only
+        "attributes.rate": "Takst",
+        "attributes.rate_unit": "TakstEnhed",
+        "attributes.address": "Adresse",
+        # Scores along the way (Udviklingskompasset, FIT), as the view's progression reads them.
+        "attributes.scores": (
+            "Maaling[].{instrument: Instrument, dimension: Tema, date: Dato, value: Score} "
+            "|| `null`"
+        ),
     },
     "value_maps": {
         "category": {
@@ -184,13 +198,14 @@ _SENSUM_MAPPING: dict[str, Any] = {
             "Afsluttet": "ended",
         },
         "attributes.help_type": {
-            "Socialpædagogisk støtte": "personal-support",
+            "Socialpædagogisk støtte": "socio-pedagogical-support",
             "Midlertidigt botilbud": "housing",
             "Længerevarende botilbud": "housing",
-            "Stofmisbrugsbehandling": "treatment",
+            "Stofmisbrugsbehandling": "substance-abuse-treatment",
             "Alkoholbehandling": "treatment",
             "Aktivitets- og samværstilbud": "care",
         },
+        "attributes.rate_unit": {"md.": "month", "uge": "week", "døgn": "day"},
     },
     "date_formats": {"period.start": "%Y-%m-%dT%H:%M:%S", "period.end": "%Y-%m-%dT%H:%M:%S"},
 }

@@ -27,6 +27,7 @@ from gateway.scheduler import JobRunner
 from gateway.signing.router import router as keys_router
 from gateway.sources.router import router as sources_router
 from gateway.views.router import router as views_router
+from gateway.web.i18n import PageLanguageMiddleware, vocabulary_of
 from gateway.web.pages import router as pages_router
 from gateway.web.signin import router as signin_router
 
@@ -55,6 +56,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.jobs = jobs
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=runtime.settings.max_request_bytes)
     app.add_middleware(SecurityHeadersMiddleware, public_url=runtime.settings.public_url)
+    app.add_middleware(
+        PageLanguageMiddleware,
+        vocabulary=vocabulary_of(runtime.catalog, runtime.settings.insights),
+    )
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     for router in (

@@ -266,6 +266,8 @@ def mark_page(request: Request) -> None:
 SignedInPage = Annotated[WebSession, Depends(page_authorized())]
 CitizenViewerPage = Annotated[WebSession, Depends(page_authorized(Permission.VIEW_CITIZEN))]
 ConsentRecorderPage = Annotated[WebSession, Depends(page_authorized(Permission.RECORD_CONSENT))]
+ConsentReaderPage = Annotated[WebSession, Depends(page_authorized(Permission.READ_CONSENT))]
+ConsentVersionerPage = Annotated[WebSession, Depends(page_authorized(Permission.VERSION_CONSENT))]
 ConsentWithdrawerPage = Annotated[
     WebSession,
     Depends(page_authorized(Permission.WITHDRAW_CONSENT, Permission.WITHDRAW_OWN_CONSENT)),

@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -34,6 +34,9 @@ def _answer(
     """A problem document for the API; for a web page, a page with the same status and code."""
     request_id = getattr(request.state, "request_id", None)
     if getattr(request.state, "page", False):
+        if code == "not_signed_in":
+            # Signed out (or the session ended): a page sends the browser to sign in.
+            return RedirectResponse("/", status_code=303)
         return error_page(
             status,
             code,
@@ -57,7 +60,7 @@ def _unavailable(request: Request) -> Response:
     )
 
 
-async def _log_refusal(
+async def log_refusal(
     request: Request, code: str, citizen: str | None = None, purpose: str | None = None
 ) -> bool:
     """Log a refused attempt on an audited route; False when the log could not be written."""
@@ -97,7 +100,7 @@ def _is_json(content_type: str | None) -> bool:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, error: ProblemError) -> Response:
-        if 400 <= error.status < 500 and not await _log_refusal(
+        if 400 <= error.status < 500 and not await log_refusal(
             request, error.code, error.citizen, error.purpose
         ):
             return _unavailable(request)
@@ -123,7 +126,7 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             code = domain_code(errors)
             status, detail = 422, "; ".join(f"{e['location']}: {e['message']}" for e in errors)
-        if not await _log_refusal(request, code):
+        if not await log_refusal(request, code):
             return _unavailable(request)
         return _answer(request, status, code, detail, extra={"errors": errors})
 

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDic
 from adapters.protocol import SourceConfig
 from gateway import catalog_defaults
 from gateway.access_log.config import AuditSettings
+from gateway.views.insights.config import InsightSettings
 from schemas.catalog import Catalog, Category, Department, Purpose
 
 DEV_ISSUER = "urn:helhed:dev-issuer"
@@ -208,6 +209,11 @@ class Settings(BaseSettings):
     )
     audit: AuditSettings = Field(
         default_factory=AuditSettings, description="The access log: checkpoints, retention"
+    )
+    insights: InsightSettings = Field(
+        default_factory=InsightSettings,
+        description="The view's insights: support groups, the cost threshold, score "
+        "instruments, the facts compared across departments",
     )
 
     @model_validator(mode="after")

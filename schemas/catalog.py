@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.slugs import Slug
+
+
+def _names() -> Any:
+    return Field(
+        default_factory=dict,
+        description="`name` is in the municipality's own language; this gives it in others, "
+        'by language code, e.g. {en = "Jobcentre"}',
+    )
 
 
 class Department(BaseModel):
@@ -12,6 +22,7 @@ class Department(BaseModel):
 
     slug: Slug
     name: str
+    names: dict[str, str] = _names()
 
 
 class Category(BaseModel):
@@ -19,6 +30,7 @@ class Category(BaseModel):
 
     slug: Slug
     name: str
+    names: dict[str, str] = _names()
     special: bool = Field(
         default=False,
         description="GDPR art. 9 data (health): opened only by a consent that names it",
@@ -33,6 +45,7 @@ class Purpose(BaseModel):
 
     slug: Slug
     name: str
+    names: dict[str, str] = _names()
     description: str = ""
     legal_basis: str = ""
     max_validity_days: int | None = Field(default=None, gt=0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.cpr import Cpr
 from schemas.slugs import Slug
+from schemas.times import Instant
 
 
 class FragmentKind(StrEnum):
@@ -68,4 +69,4 @@ class Fragment(BaseModel):
     legal_basis: str | None = Field(default=None, max_length=300)
     summary: str | None = Field(default=None, max_length=5000)
     attributes: dict[str, Any] = Field(default_factory=dict)
-    updated_at: datetime | None = None
+    updated_at: Instant | None = Field(default=None, description="In UTC")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,7 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.consent import ConsentRef
 from schemas.cpr import Cpr
 from schemas.fragment import Fragment
+from schemas.insights import (
+    Contradiction,
+    CostSummary,
+    Overlap,
+    ProgressionSeries,
+    TimelineItem,
+)
 from schemas.slugs import Slug
+from schemas.times import Instant
 
 
 class ViewRequest(BaseModel):
@@ -67,9 +75,15 @@ class Coverage(BaseModel):
     )
     fragments: int = 0
     problem: str | None = Field(default=None, description="Why the source is unavailable")
-    as_of: datetime | None = Field(
+    as_of: Instant | None = Field(
         default=None,
-        description="For a source served from a copy (a nightly export): when the copy was made",
+        description="For a source served from a copy (a nightly export): when the copy was made "
+        "(UTC)",
+    )
+    export_date: date | None = Field(
+        default=None,
+        description="That copy's date in Copenhagen time, as the fragments' "
+        "`attributes.export_date` and the sources name it",
     )
 
 
@@ -79,22 +93,26 @@ class DepartmentFragments(BaseModel):
     fragments: list[Fragment]
 
 
-class Overlap(BaseModel):
-    """The same kind of help from two departments in overlapping periods (a *dobbeltindsats*)."""
-
-    help_type: str
-    departments: list[Slug]
-    fragments: list[str]
-    period: dict[str, date | None]
-
-
 class CitizenView(BaseModel):
     citizen: str
     purpose: str
-    generated_at: datetime
+    generated_at: Instant
     departments: list[DepartmentFragments]
-    timeline: list[Fragment]
-    overlaps: list[Overlap] = Field(default_factory=list)
+    timeline: list[TimelineItem] = Field(
+        description="Every released fragment across departments, newest first, with who to "
+        "call about it and how fresh it is"
+    )
+    overlaps: list[Overlap] = Field(
+        default_factory=list,
+        description="Help of one configured support group from two departments at once",
+    )
+    cost: CostSummary = Field(description="The yearly cost across budgets, as far as seen")
+    progression: list[ProgressionSeries] = Field(
+        default_factory=list, description="Score series per instrument, oldest score first"
+    )
+    contradictions: list[Contradiction] = Field(
+        default_factory=list, description="Facts two departments give differently"
+    )
     coverage: list[Coverage]
     consents: list[ConsentRef]
     access_entry: int

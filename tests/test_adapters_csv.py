@@ -80,7 +80,7 @@ def test_bad_rows_are_rejected_by_line_number_and_the_good_rows_imported(tmp_pat
     assert sorted(problems) == [3, 4, 5, 6, 7]
     assert "title" in problems[3]
     assert "'Ukendt' has no mapping" in problems[4]
-    assert "expected 18 columns, found 4" in problems[6]
+    assert "expected 19 columns, found 4" in problems[6]
     assert "citizen" in problems[7]
     assert NOAH not in " ".join(problems.values()), "a report never quotes a CPR"
     assert [f.id for f in noah(adapter)] == [

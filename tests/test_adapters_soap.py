@@ -61,7 +61,15 @@ def test_the_wsdl_drives_the_call_and_the_answer_is_mapped(config: dict[str, Any
     support = by_title["Socialpædagogisk støtte"]
     assert support.kind is FragmentKind.INTERVENTION
     assert support.legal_basis == "SEL § 85"
-    assert support.attributes["help_type"] == "personal-support"
+    assert support.attributes["help_type"] == "socio-pedagogical-support"
+    assert (support.attributes["rate"], support.attributes["rate_unit"]) == (9200, "month")
+    compass = [s for s in support.attributes["scores"] if s["dimension"] == "Egenomsorg"]
+    assert [(s["date"], s["value"]) for s in compass] == [
+        ("2026-03-15", 3),
+        ("2026-06-15", 5),
+        ("2026-09-15", 6),
+    ]
+    assert "scores" not in by_title["Midlertidigt botilbud"].attributes
     assert str(support.period.start) == "2026-03-01"
     assert support.updated_at is not None
     assert support.updated_at.utcoffset() is not None

@@ -205,7 +205,7 @@ def test_the_citizen_page_refuses_unicode_digits_on_the_form(gateway: LiveGatewa
             data={"citizen": ARABIC_INDIC_CPR, "purpose": "coordinated-plan", "csrf": csrf},
         )
     assert response.status_code == 422, response.text
-    assert "invalid_cpr" in response.text
+    assert 'role="alert">citizen: A CPR number is ten digits' in response.text, "on the form"
     request_id = response.headers["x-request-id"]
     logged = [e for e in gateway.audit_entries(outcome="denied") if e["request_id"] == request_id]
     assert [e["reason"] for e in logged] == ["invalid_cpr"]

@@ -173,7 +173,7 @@ def test_the_demo_serves_the_tour_in_the_readme(tmp_path: Path) -> None:
             assert "Mette Kjær" in provider_page.text
             home = browser.post(str(provider_page.url), data={"user": "mette.kjaer"})
             assert home.url.path == "/"
-            assert "Look up a citizen" in home.text
+            assert "Slå en borger op" in home.text
         # Issue 13 item 13: the provider's address is printed, as the README says.
         provider = re.search(r"Sign-in:\s+(http://\S+)", output)
         assert provider is not None, output

@@ -34,8 +34,11 @@ ALL_CATEGORIES = frozenset(
 )
 HELP_TYPES = frozenset(
     {
-        "personal-support",
-        "family-support",
+        "mentor",
+        "contact-person",
+        "socio-pedagogical-support",
+        "family-treatment",
+        "substance-abuse-treatment",
         "housing",
         "treatment",
         "education",
@@ -268,7 +271,7 @@ def test_single_mother_on_cash_benefit_and_her_son_in_family_treatment(
     assert benefits[0].attributes["rate_unit"] == "month"
 
     noah = everything_about(people.NOAH_HOLM, configs)
-    treatment = interventions(noah["children-family"], "family-support")
+    treatment = interventions(noah["children-family"], "family-treatment")
     assert {f.legal_basis for f in treatment} == {
         "SEL § 52, stk. 3, nr. 3",
         "Barnets lov § 32, stk. 1, nr. 3",
@@ -278,9 +281,9 @@ def test_single_mother_on_cash_benefit_and_her_son_in_family_treatment(
 
 def test_young_person_leaving_care(configs: dict[str, dict[str, Any]]) -> None:
     jonas = everything_about(people.JONAS_BERG, configs)
-    assert interventions(jonas["children-family"], "personal-support")
+    assert interventions(jonas["children-family"], "contact-person")
     assert [f.title for f in jonas["jobcenter"] if f.category == "benefits"] == ["Uddannelseshjælp"]
-    (treatment,) = interventions(jonas["adult-social"], "treatment")
+    (treatment,) = interventions(jonas["adult-social"], "substance-abuse-treatment")
     assert treatment.legal_basis == "SEL § 101"
 
 
@@ -288,8 +291,8 @@ def test_the_same_help_twice_gives_two_overlapping_personal_support_intervention
     configs: dict[str, dict[str, Any]],
 ) -> None:
     lars = everything_about(people.LARS_VESTERGAARD, configs)
-    (mentor,) = interventions(lars["jobcenter"], "personal-support")
-    (support,) = interventions(lars["adult-social"], "personal-support")
+    (mentor,) = interventions(lars["jobcenter"], "mentor")
+    (support,) = interventions(lars["adult-social"], "socio-pedagogical-support")
     assert mentor.legal_basis == "LAB § 31b"
     assert support.legal_basis == "SEL § 85"
     assert mentor.period.overlaps(support.period)

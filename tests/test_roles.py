@@ -37,6 +37,8 @@ PUBLIC = {
     ("GET", "/signin/{name}"),
     ("GET", "/signin/callback"),
     ("GET", "/assets/helhed.css"),
+    ("GET", "/assets/htmx.min.js"),
+    ("POST", "/language"),  # the language switch: a cookie, nothing about anyone
     # Signed tree heads and consistency proofs, public like a Certificate Transparency log's:
     # sizes and hashes only, so anyone can hold the log to what it has shown before.
     ("GET", "/v1/audit/checkpoints"),

@@ -27,8 +27,13 @@ CASEWORKER = Actor(
 )
 
 
-def _browser(gateway: LiveGateway, actor: Actor = CASEWORKER) -> tuple[httpx.Client, str]:
+def _browser(
+    gateway: LiveGateway, actor: Actor = CASEWORKER, lang: str = "en"
+) -> tuple[httpx.Client, str]:
+    """A signed-in browser; these tests read the English pages (the Danish default has its own
+    tests in tests/test_web_language.py)."""
     cookies, csrf = page_session(gateway, actor)
+    cookies["helhed_lang"] = lang
     return httpx.Client(base_url=gateway.base_url, cookies=cookies, timeout=30), csrf
 
 
@@ -98,7 +103,7 @@ def test_a_caseworker_records_and_withdraws_a_consent_on_the_pages(gateway: Live
             },
         )
         assert recorded.status_code == 201, recorded.text
-        consent_id = re.search(r"<td>([0-9a-f-]{36}) \(version", recorded.text)
+        consent_id = re.search(r'class="consent-id">([0-9a-f-]{36})<', recorded.text)
         assert consent_id is not None
         withdrawn = browser.post(
             f"/consents/{consent_id.group(1)}/withdraw", data={"csrf": csrf, "reason": "phone"}
@@ -110,23 +115,33 @@ def test_a_caseworker_records_and_withdraws_a_consent_on_the_pages(gateway: Live
     assert "consent.withdraw" in actions
 
 
-def test_a_bad_cpr_on_a_form_is_a_422_page_and_logged(gateway: LiveGateway) -> None:
-    browser, csrf = _browser(gateway)
+def test_a_bad_cpr_on_a_form_is_shown_on_the_form_with_what_was_typed_and_logged(
+    gateway: LiveGateway,
+) -> None:
+    """Issue 13 item 6: the error is on the form, and what was typed is kept."""
+    browser, csrf = _browser(gateway, lang="da")
     with browser:
         response = browser.post(
-            "/citizen", data={"citizen": "3213991234", "purpose": "coordinated-plan", "csrf": csrf}
+            "/citizen", data={"citizen": "3213991234", "purpose": "case-assessment", "csrf": csrf}
         )
     assert response.status_code == 422
-    assert "invalid_cpr" in response.text
+    assert 'role="alert">CPR-nummeret er ikke gyldigt' in response.text
+    assert 'name="citizen" required' in response.text, "the form itself, not an error page"
+    assert 'value="3213991234"' in response.text
+    assert re.search(r'<option value="case-assessment" selected>', response.text)
     assert [e["reason"] for e in _denied(gateway, response)] == ["invalid_cpr"]
 
 
-def test_signed_out_pages_answer_401_with_a_way_to_sign_in(gateway: LiveGateway) -> None:
+def test_a_signed_out_page_sends_the_browser_to_sign_in(gateway: LiveGateway) -> None:
+    """Issue 13 item 6: a page answers a redirect to the sign-in page, not a 401."""
     assert gateway.http is not None
-    response = gateway.http.get("/audit")
-    assert response.status_code == 401
-    assert 'href="/"' in response.text
-    assert "www-authenticate" not in response.headers
+    for method, path in (("GET", "/audit"), ("GET", "/consents"), ("POST", "/citizen")):
+        response = gateway.http.request(method, path)
+        assert (response.status_code, response.headers["location"]) == (303, "/"), path
+        assert "www-authenticate" not in response.headers
+    signed_out = gateway.http.get("/audit", follow_redirects=True)
+    assert signed_out.status_code == 200
+    assert 'href="/signin/' in signed_out.text or "Log ind" in signed_out.text
 
 
 def test_views_over_the_rate_limit_are_refused_with_429_and_logged(
@@ -328,15 +343,16 @@ def test_it_operations_sees_the_systems_and_checks_one_from_the_page(gateway: Li
         listed = browser.get("/sources")
         assert listed.status_code == 200
         assert all(f"<td>{name}</td>" in listed.text for name in names)
+        assert "csv_drop" not in listed.text, "kinds are named in words"
         plain = browser.post(f"/sources/{names[0]}/check", data={"csrf": csrf})
         assert plain.status_code == 200
         assert f"Check of {names[0]}" in plain.text
-        assert "read a citizen's records" not in plain.text
+        assert "read a citizen&#39;s records" not in plain.text
         with_citizen = browser.post(
             f"/sources/{names[0]}/check", data={"csrf": csrf, "citizen": TEST_CITIZEN}
         )
         assert with_citizen.status_code == 200
-        assert "read a citizen's records: access-log entry" in with_citizen.text
+        assert "read a citizen&#39;s records: access-log entry" in with_citizen.text
         assert TEST_CITIZEN not in with_citizen.text
         real = browser.post(
             f"/sources/{names[0]}/check", data={"csrf": csrf, "citizen": SAMPLE["Sara Holm"]}
@@ -348,3 +364,29 @@ def test_it_operations_sees_the_systems_and_checks_one_from_the_page(gateway: Li
     caseworker, _ = _browser(gateway)
     with caseworker:
         assert caseworker.get("/sources").status_code == 403
+
+
+def test_the_dpo_pages_through_the_log_and_sees_its_state(
+    own_gateway: Callable[..., Any],
+) -> None:
+    with own_gateway() as gateway:
+        citizen = fresh_cpr()
+        for _ in range(55):
+            gateway.view(citizen).raise_for_status()
+        gateway.verify()
+        browser, _csrf = _browser(gateway, DPO)
+        with browser:
+            first = browser.get("/audit", params={"action": "view"})
+            assert first.status_code == 200
+            seqs = [int(s) for s in re.findall(r"<tr><td>(\d+)</td>", first.text)]
+            assert len(seqs) == 50
+            assert seqs == sorted(seqs, reverse=True), "newest first"
+            assert "Latest signed checkpoint" in first.text
+            assert "complete and unaltered" in first.text, "the last verification, from the log"
+            older = re.search(r'href="(/audit\?[^"]*cursor=\d+)"', first.text)
+            assert older is not None
+            second = browser.get(older.group(1).replace("&amp;", "&"))
+            more = [int(s) for s in re.findall(r"<tr><td>(\d+)</td>", second.text)]
+            assert len(more) == 5, "the rest, older, and the filter kept"
+            assert max(more) < min(seqs)
+            assert 'rel="next"' not in second.text

@@ -23,6 +23,7 @@ def _citizen_browser(gateway: LiveGateway, cpr: str) -> tuple[httpx.Client, str]
         cpr=cpr,
     )
     cookies, csrf = page_session(gateway, actor)
+    cookies["helhed_lang"] = "en"
     return httpx.Client(base_url=gateway.base_url, cookies=cookies, timeout=30), csrf
 
 
@@ -39,7 +40,7 @@ def test_a_citizen_sees_uses_and_withdraws_their_own_consents_on_the_page(
         assert listed.status_code == 200
         assert mine in listed.text
         assert theirs not in listed.text
-        assert "1 time" in listed.text
+        assert "Used once" in listed.text
         assert citizen not in listed.text, "the page never prints the CPR"
 
         receipt = browser.get(f"/my-consents/{mine}/receipt")
@@ -76,7 +77,7 @@ def test_a_citizen_sees_who_has_used_their_data_and_nobody_elses(
         assert own.status_code == 200, own.text
         assert "Hvem har brugt dine oplysninger" in own.text
         assert f"slutter på {citizen[-4:]}" in own.text
-        assert "Formål: Coordinated joint plan" in own.text, "the purpose, by name"
+        assert "Formål: Helhedsorienteret plan" in own.text, "the purpose, by its Danish name"
         assert "Børn og Familie så oplysninger om dig" in own.text, "the department that looked"
         assert "coordinated-plan" not in own.text, "no slugs for the citizen"
         assert "Test caseworker" not in own.text, "employees' names are withheld"

@@ -51,6 +51,7 @@ def _row(
     takst: int | None = None,
     takstenhed: str = "md.",
     bemaerkning: str | None = None,
+    hovedmaal: str | None = None,
     sidst_aendret: str,
 ) -> Record:
     return {
@@ -70,6 +71,7 @@ def _row(
         "afdeling": team.afdeling,
         "sagsbehandler": {"navn": team.navn, "telefon": team.telefon},
         "bemaerkning": bemaerkning,
+        "hovedmaal": hovedmaal,
         "sidst_aendret": sidst_aendret,
     }
 
@@ -115,7 +117,7 @@ _ROWS: list[Record] = [
     _row(JONAS_BERG, "BF-2019-00734", 3, "Handleplan", "Plan for efterværn",
          lovhjemmel="Barnets lov § 114", kle="34.03.12", start="22-06-2025", team=YOUTH,
          bemaerkning="Mål: egen bolig, uddannelsesstart og stabil misbrugsbehandling.",
-         sidst_aendret="03-11-2026 11:05:41"),
+         hovedmaal="Egen bolig", sidst_aendret="03-11-2026 11:05:41"),
     # Scenario 4: Emma in day treatment with special education; her mother paid lost earnings.
     _row(EMMA_NIELSEN, "BF-2021-02211", 0, "Børnesag", "Sag om særlig støtte til barn",
          lovhjemmel="Barnets lov § 32", kle="34.03.00", start="01-09-2021", team=SPECIAL_NEEDS,

@@ -39,7 +39,10 @@ def _engagement(
     offer: tuple[str, str] | None = None,
     provider: str | None = None,
     rate: tuple[float, str] | None = None,
+    price: tuple[float, str] | None = None,
     target_group: str | None = None,
+    address: str | None = None,
+    main_goal: str | None = None,
     description: str | None = None,
     last_modified: str,
 ) -> Record:
@@ -56,6 +59,12 @@ def _engagement(
         "offer": {"code": offer[0], "name": offer[1]} if offer else None,
         "provider": {"name": provider} if provider else None,
         "benefit": ({"rate": rate[0], "currency": "DKK", "frequency": rate[1]} if rate else None),
+        # What an offer costs the jobcenter's budget (a mentor's or a course's price).
+        "price": (
+            {"amount": price[0], "currency": "DKK", "frequency": price[1]} if price else None
+        ),
+        "citizenAddress": address,
+        "mainGoal": main_goal,
         "targetGroup": target_group,
         "description": description,
         "lastModified": last_modified,
@@ -99,15 +108,16 @@ _ENGAGEMENTS: list[Record] = [
     _engagement(JONAS_BERG, "ENG-2026-117230", "COURSE", "Brobygning til EUD, tømrer",
                 start="2026-08-10", end="2027-01-29", legislation="LAB § 32",
                 caseworker=PERNILLE_SKOV, offer=_BRIDGE, provider="Erhvervsskolen Midt",
-                last_modified="2026-08-03T09:15:00Z"),
+                price=(2_400.0, "MONTH"), last_modified="2026-08-03T09:15:00Z"),
     _engagement(JONAS_BERG, "ENG-2026-117231", "PLAN", "Uddannelsesplan",
                 start="2026-08-03", legislation="LAB § 30", caseworker=PERNILLE_SKOV,
                 description="Mål: optagelse på tømreruddannelsen i august 2027.",
-                last_modified="2026-08-03T09:15:00Z"),
+                main_goal="Uddannelse", last_modified="2026-08-03T09:15:00Z"),
     # Scenario 3: Lars, resource course with a mentor, while adult-social gives § 85 support.
     _engagement(LARS_VESTERGAARD, "ENG-2026-112050", "CASE", "Ressourceforløb",
                 start="2026-01-15", end="2027-01-14", legislation="LAB § 68 a",
                 caseworker=JESPER_LIND, kle="15.17.12", target_group="Ressourceforløb",
+                address="Vestergade 21, 1. tv., 8900 Randers C",
                 last_modified="2026-06-01T07:59:00Z"),
     _engagement(LARS_VESTERGAARD, "ENG-2026-112051", "BENEFIT", "Ressourceforløbsydelse",
                 start="2026-01-15", end="2027-01-14", legislation="Aktivloven § 69 j",
@@ -116,7 +126,7 @@ _ENGAGEMENTS: list[Record] = [
     _engagement(LARS_VESTERGAARD, "ENG-2026-114876", "MENTOR", "Mentorstøtte",
                 start="2026-06-01", end="2027-05-31", legislation="LAB § 31b",
                 caseworker=JESPER_LIND, kle="15.20.36", offer=_MENTOR,
-                provider="Mentorhuset ApS",
+                provider="Mentorhuset ApS", price=(3_900.0, "MONTH"),
                 description="Mentor tre timer om ugen: struktur, fremmøde og kontakt med "
                             "praktiksted.",
                 last_modified="2026-06-01T07:59:00Z"),

@@ -35,6 +35,7 @@ COLUMNS = (
     "sagsbehandler",
     "sagsbehandler_tlf",
     "bemaerkning",
+    "hovedmaal",
     "sidst_aendret",
 )
 FILE_PATTERN = "dubu_eksport_*.csv"

@@ -35,7 +35,18 @@ FIELDS: tuple[tuple[str, str, bool], ...] = (
     ("Startdato", "xsd:dateTime", False),
     ("Slutdato", "xsd:dateTime", True),
     ("Beskrivelse", "xsd:string", True),
+    ("Takst", "xsd:decimal", True),
+    ("TakstEnhed", "xsd:string", True),
+    ("Adresse", "xsd:string", True),
     ("SidstRettet", "xsd:dateTime", False),
+)
+# A score recorded on an intervention (Udviklingskompasset, FIT): repeated, inside Indsats.
+MEASUREMENT = "Maaling"
+MEASUREMENT_FIELDS: tuple[tuple[str, str, bool], ...] = (
+    ("Instrument", "xsd:string", False),
+    ("Tema", "xsd:string", True),
+    ("Dato", "xsd:date", False),
+    ("Score", "xsd:decimal", False),
 )
 
 _WSDL = """<?xml version="1.0" encoding="utf-8"?>
@@ -44,9 +55,16 @@ _WSDL = """<?xml version="1.0" encoding="utf-8"?>
     xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:tns="{ns}">
   <types>
     <xsd:schema targetNamespace="{ns}" elementFormDefault="qualified">
+      <xsd:complexType name="{measurement}">
+        <xsd:sequence>
+{measurement_fields}
+        </xsd:sequence>
+      </xsd:complexType>
       <xsd:complexType name="Indsats">
         <xsd:sequence>
 {fields}
+          <xsd:element name="{measurement}" type="tns:{measurement}"
+              minOccurs="0" maxOccurs="unbounded"/>
         </xsd:sequence>
       </xsd:complexType>
       <xsd:element name="{op}">
@@ -87,14 +105,32 @@ _WSDL = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-def wsdl(address: str) -> str:
-    fields = "\n".join(
+def _elements(fields: tuple[tuple[str, str, bool], ...]) -> str:
+    return "\n".join(
         f'          <xsd:element name="{name}" type="{kind}"'
         + (' minOccurs="0"' if optional else "")
         + "/>"
-        for name, kind, optional in FIELDS
+        for name, kind, optional in fields
     )
-    return _WSDL.format(ns=NAMESPACE, op=OPERATION, fields=fields, address=escape(address))
+
+
+def wsdl(address: str) -> str:
+    return _WSDL.format(
+        ns=NAMESPACE,
+        op=OPERATION,
+        fields=_elements(FIELDS),
+        measurement=MEASUREMENT,
+        measurement_fields=_elements(MEASUREMENT_FIELDS),
+        address=escape(address),
+    )
+
+
+def _xml(record: Record, fields: tuple[tuple[str, str, bool], ...]) -> str:
+    return "".join(
+        f"<s:{name}>{escape(str(record[name]))}</s:{name}>"
+        for name, _kind, _optional in fields
+        if record.get(name) is not None
+    )
 
 
 # Requests are parsed as carefully as the gateway parses answers: no DTD, no entities, no network.
@@ -122,12 +158,11 @@ class SensumDialect:
     def render(self, answer: Any) -> bytes:
         items = []
         for record in answer:
-            parts = [
-                f"<s:{name}>{escape(str(record[name]))}</s:{name}>"
-                for name, _kind, _optional in FIELDS
-                if record.get(name) is not None
-            ]
-            items.append(f"<s:Indsats>{''.join(parts)}</s:Indsats>")
+            measurements = "".join(
+                f"<s:{MEASUREMENT}>{_xml(m, MEASUREMENT_FIELDS)}</s:{MEASUREMENT}>"
+                for m in record.get(MEASUREMENT) or []
+            )
+            items.append(f"<s:Indsats>{_xml(record, FIELDS)}{measurements}</s:Indsats>")
         return (
             '<?xml version="1.0" encoding="utf-8"?>'
             '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'

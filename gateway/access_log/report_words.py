@@ -118,7 +118,7 @@ def local_time(at: datetime, language: Language) -> str:
 def _who(line: dict[str, Any], roles: list[str], catalog: Catalog, language: Language) -> str:
     department = catalog.department(line["department"]) if line["department"] else None
     if department is not None:
-        return department.name
+        return department.names.get(language) or department.name
     for role in ("dpo", "itops", "citizen"):
         if role in roles:
             return WHO[language][role]
@@ -139,11 +139,11 @@ def sentence(
         text = f"{who} {tried}. {ending}."
     purpose = catalog.purpose(line["purpose"]) if line["purpose"] else None
     if purpose is not None:
-        text += f" {PURPOSE[language]}: {purpose.name}."
+        text += f" {PURPOSE[language]}: {purpose.names.get(language) or purpose.name}."
     if line["outcome"] == "success" and action is Action.VIEW:
         shared = [
-            f"{_department_name(r['department'], catalog)}: "
-            f"{_category_name(r['category'], catalog)}"
+            f"{_department_name(r['department'], catalog, language)}: "
+            f"{_category_name(r['category'], catalog, language)}"
             for r in line["released"]
         ]
         text += (
@@ -154,11 +154,12 @@ def sentence(
     return text
 
 
-def _department_name(slug: str, catalog: Catalog) -> str:
+def _department_name(slug: str, catalog: Catalog, language: Language) -> str:
+    """The catalogue's `name` is in the municipality's language; `names` gives the others."""
     department = catalog.department(slug)
-    return department.name if department else slug
+    return (department.names.get(language) or department.name) if department else slug
 
 
-def _category_name(slug: str, catalog: Catalog) -> str:
+def _category_name(slug: str, catalog: Catalog, language: Language) -> str:
     category = catalog.category(slug)
-    return category.name.lower() if category else slug
+    return (category.names.get(language) or category.name).lower() if category else slug

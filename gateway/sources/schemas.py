@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.cpr import Cpr
 from schemas.fragment import Fragment
+from schemas.times import Instant
 
 
 class HealthRead(BaseModel):
@@ -31,8 +32,12 @@ class ExportRead(BaseModel):
     """A csv_drop source's export in service."""
 
     file_name: str
-    exported_at: datetime
-    imported_at: datetime
+    exported_at: Instant = Field(description="When the export was made (UTC)")
+    export_date: date = Field(
+        description="The export's date in Copenhagen time: the date a view's coverage line and "
+        "fragments (`attributes.export_date`) name"
+    )
+    imported_at: Instant
     rows: int
     imported: int
     rejected: list[RejectedLine]

@@ -49,6 +49,7 @@ def _export(adapter: Adapter) -> ExportRead | None:
     return ExportRead(
         file_name=current.file_name,
         exported_at=current.exported_at,
+        export_date=inner.export_date(current.exported_at),
         imported_at=current.imported_at,
         rows=current.rows,
         imported=current.imported,

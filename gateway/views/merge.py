@@ -1,13 +1,13 @@
-"""Merge released fragments into one view: by department, one timeline, and help given twice."""
+"""Merge released fragments into one view: by department, and how fresh each source is."""
 
 from __future__ import annotations
 
-from datetime import date
-from itertools import combinations
+from datetime import date, datetime
 
 from schemas.catalog import Catalog
-from schemas.fragment import Fragment, FragmentKind
-from schemas.view import DepartmentFragments, Overlap
+from schemas.fragment import Fragment
+from schemas.insights import Freshness
+from schemas.view import Coverage, CoverageStatus, DepartmentFragments
 
 
 def _by_start(fragment: Fragment) -> tuple[date, str]:
@@ -34,41 +34,12 @@ def group_by_department(
     return groups
 
 
-def timeline(fragments: list[Fragment]) -> list[Fragment]:
-    """Chronological by start; fragments without a start (undated) come first."""
-    return sorted(fragments, key=_by_start)
-
-
-def find_overlaps(fragments: list[Fragment]) -> list[Overlap]:
-    """The same kind of help from two departments at once (Morsø's *dobbeltindsats*).
-
-    Sources map their own intervention codes to a shared `attributes.help_type`; two
-    interventions of one help type, from different departments, with overlapping periods, are
-    worth a conversation between the caseworkers.
-    """
-    interventions = [
-        f
-        for f in fragments
-        if f.kind is FragmentKind.INTERVENTION and isinstance(f.attributes.get("help_type"), str)
-    ]
-    overlaps: list[Overlap] = []
-    for first, second in combinations(sorted(interventions, key=lambda f: f.id), 2):
-        if (
-            first.department != second.department
-            and first.attributes["help_type"] == second.attributes["help_type"]
-            and first.period.overlaps(second.period)
-        ):
-            starts = [d for d in (first.period.start, second.period.start) if d]
-            ends = [d for d in (first.period.end, second.period.end) if d]
-            overlaps.append(
-                Overlap(
-                    help_type=first.attributes["help_type"],
-                    departments=[first.department, second.department],
-                    fragments=[first.id, second.id],
-                    period={
-                        "start": max(starts) if starts else None,
-                        "end": min(ends) if ends else None,
-                    },
-                )
-            )
-    return overlaps
+def freshness_by_source(coverage: list[Coverage], *, fetched_at: datetime) -> dict[str, Freshness]:
+    """Per answering source: live (as of the fetch), or the copy it served and its date."""
+    return {
+        line.source: Freshness(live=False, as_of=line.as_of, export_date=line.export_date)
+        if line.as_of is not None
+        else Freshness(live=True, as_of=fetched_at)
+        for line in coverage
+        if line.status is CoverageStatus.INCLUDED
+    }

@@ -19,7 +19,8 @@ from gateway.db import read_session, write_session
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
 from gateway.views.fanout import SourceAnswer, ask_sources
-from gateway.views.merge import find_overlaps, group_by_department, timeline
+from gateway.views.insights import build_insights
+from gateway.views.merge import freshness_by_source, group_by_department
 from gateway.views.release import release_permitted_fragments
 from schemas.access import Action, Outcome, ReleaseLine
 from schemas.consent import ConsentRead, ConsentRef
@@ -136,6 +137,7 @@ def _assemble(
                 fragments=sum(per_category.values()),
                 problem=problem,
                 as_of=answer.as_of if answer is not None else None,
+                export_date=local_day(answer.as_of) if answer and answer.as_of else None,
             )
         )
         line_status = {
@@ -221,6 +223,14 @@ async def build_citizen_view(
     runtime.metrics.log_appends.labels("ok").inc()
     if consent_refs:
         await run_in_threadpool(_count_use, runtime, consent_refs, now)
+    insights = build_insights(
+        assembly.fragments,
+        assembly.coverage,
+        catalog=catalog,
+        settings=runtime.settings.insights,
+        freshness=freshness_by_source(assembly.coverage, fetched_at=decided_at),
+        today=local_day(now),
+    )
     return CitizenView(
         citizen=request.citizen,
         purpose=request.purpose,
@@ -228,8 +238,11 @@ async def build_citizen_view(
         departments=group_by_department(
             assembly.fragments, catalog=catalog, own_department=actor.department
         ),
-        timeline=timeline(assembly.fragments),
-        overlaps=find_overlaps(assembly.fragments),
+        timeline=insights.timeline,
+        overlaps=insights.overlaps,
+        cost=insights.cost,
+        progression=insights.progression,
+        contradictions=insights.contradictions,
         coverage=assembly.coverage,
         consents=consent_refs,
         access_entry=seq,
