@@ -403,3 +403,33 @@ def test_every_action_that_can_name_a_citizen_reads_as_a_sentence_in_their_repor
     for language, described in DONE.items():
         assert set(Action) == set(described) | NEVER_ABOUT_A_CITIZEN, language
         assert not set(described) & NEVER_ABOUT_A_CITIZEN
+
+
+def test_a_report_line_reads_as_one_sentence_grouped_by_department(gateway: LiveGateway) -> None:
+    from gateway.access_log.report_words import sentence
+
+    catalog = gateway.runtime.catalog
+    view = {
+        "action": "view",
+        "outcome": "success",
+        "department": "children-family",
+        "purpose": None,
+        "released": [
+            {"department": "jobcenter", "category": "case-overview"},
+            {"department": "jobcenter", "category": "benefits"},
+            {"department": "health", "category": "interventions"},
+        ],
+    }
+    said = sentence(view, roles=["caseworker"], catalog=catalog, language="da")
+    assert said == (
+        "Børn og Familie så oplysninger om dig på tværs af afdelinger. "
+        "Delt fra Jobcenter: sagsoverblik og ydelser; fra Sundhed og Omsorg: indsatser."
+    )
+    nothing = sentence(
+        {**view, "released": []}, roles=["caseworker"], catalog=catalog, language="en"
+    )
+    assert nothing.endswith("There was nothing to share.")
+    withdrawn = {**view, "action": "consent.withdraw", "department": None, "released": []}
+    assert sentence(withdrawn, roles=["citizen"], catalog=catalog, language="da") == (
+        "Du trak et af dine samtykker tilbage."
+    )

@@ -79,6 +79,8 @@ FAILED: dict[Language, str] = {
     "en": "It failed, and nothing was shown",
 }
 SHARED: dict[Language, str] = {"da": "Delt", "en": "Shared"}
+FROM: dict[Language, str] = {"da": "fra", "en": "from"}
+AND: dict[Language, str] = {"da": "og", "en": "and"}
 NOTHING_SHARED: dict[Language, str] = {
     "da": "Der var intet at dele",
     "en": "There was nothing to share",
@@ -88,7 +90,7 @@ WHO: dict[Language, dict[str, str]] = {
     "da": {
         "itops": "IT-driften",
         "dpo": "Databeskyttelsesrådgiveren",
-        "citizen": "Du selv",
+        "citizen": "Du",
         "system": "Helhed selv",
         "unknown": "En ukendt bruger",
     },
@@ -125,13 +127,31 @@ def _who(line: dict[str, Any], roles: list[str], catalog: Catalog, language: Lan
     return WHO[language]["system" if line["action"] == Action.CONSENT_EXPIRE else "unknown"]
 
 
+# The citizen's own actions, in the second person, where the staff wording would read oddly.
+YOURSELF: dict[Language, dict[Action, str]] = {
+    "da": {
+        Action.CONSENT_WITHDRAW: "Du trak et af dine samtykker tilbage",
+        Action.CONSENT_SEARCH: "Du så dine samtykker",
+        Action.CONSENT_RECEIPT: "Du hentede kvitteringen for et af dine samtykker",
+    },
+    "en": {
+        Action.CONSENT_WITHDRAW: "You withdrew a consent of yours",
+        Action.CONSENT_SEARCH: "You looked at your consents",
+        Action.CONSENT_RECEIPT: "You fetched the receipt for a consent of yours",
+    },
+}
+
+
 def sentence(
     line: dict[str, Any], *, roles: list[str], catalog: Catalog, language: Language
 ) -> str:
     """One line of the report as a sentence a citizen reads."""
     action = Action(line["action"])
     who = _who(line, roles, catalog, language)
-    if line["outcome"] == "success":
+    yourself = YOURSELF[language].get(action) if "citizen" in roles else None
+    if line["outcome"] == "success" and yourself is not None and not line["department"]:
+        text = f"{yourself}."
+    elif line["outcome"] == "success":
         text = f"{who} {DONE[language][action]}."
     else:
         tried = TRIED[language].get(action, TRIED_OTHERWISE[language])
@@ -141,17 +161,31 @@ def sentence(
     if purpose is not None:
         text += f" {PURPOSE[language]}: {purpose.names.get(language) or purpose.name}."
     if line["outcome"] == "success" and action is Action.VIEW:
-        shared = [
-            f"{_department_name(r['department'], catalog, language)}: "
-            f"{_category_name(r['category'], catalog, language)}"
-            for r in line["released"]
-        ]
-        text += (
-            f" {SHARED[language]}: {'; '.join(shared)}."
-            if shared
-            else (f" {NOTHING_SHARED[language]}.")
-        )
+        text += f" {_shared(line['released'], catalog, language)}."
     return text
+
+
+def _shared(released: list[dict[str, str]], catalog: Catalog, language: Language) -> str:
+    """'Delt fra Jobcenter: sagsoverblik og ydelser; fra Sundhed og Omsorg: indsatser'."""
+    if not released:
+        return NOTHING_SHARED[language]
+    by_department: dict[str, list[str]] = {}
+    for line in released:
+        names = by_department.setdefault(line["department"], [])
+        names.append(_category_name(line["category"], catalog, language))
+    parts = [
+        f"{FROM[language]} {_department_name(department, catalog, language)}: "
+        f"{_listed(sorted(names), language)}"
+        for department, names in by_department.items()
+    ]
+    return f"{SHARED[language]} {'; '.join(parts)}"
+
+
+def _listed(words: list[str], language: Language) -> str:
+    """'a, b og c' / 'a, b and c'."""
+    if len(words) == 1:
+        return words[0]
+    return f"{', '.join(words[:-1])} {AND[language]} {words[-1]}"
 
 
 def _department_name(slug: str, catalog: Catalog, language: Language) -> str:
