@@ -44,7 +44,10 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, timeout_seconds: float = 5.0) -> Engine:
+    """`timeout_seconds` bounds the wait for a PostgreSQL connection and for the network under
+    one: a server that accepts and then never answers (a black hole) ends in a clean 503, not a
+    request that hangs for good."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -54,7 +57,22 @@ def make_engine(url: str) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_timeout=timeout_seconds,
+        connect_args={
+            "connect_timeout": max(1, round(timeout_seconds)),  # libpq takes whole seconds
+            # Sent data left unacknowledged this long (a cut cable, a dead host): give up.
+            "tcp_user_timeout": round(timeout_seconds * 1000),
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+        },
+    )
 
 
 @contextmanager

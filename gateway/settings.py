@@ -155,6 +155,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: a SQLite file in the data folder"
     )
+    database_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=120,
+        description="PostgreSQL: longest wait to connect (or for a pooled connection), and for "
+        "unacknowledged data on the wire; past it the request is a 503",
+    )
     instance: str = Field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}",
         description="Names this gateway process in the access log",

@@ -68,3 +68,20 @@ def test_postgres_cut_mid_use_refuses_cleanly_and_recovers_by_itself(
     assert found.json()["consents"] == [], "the consent refused during the cut was not written"
     assert gateway.verify()["ok"] is True
 
+
+def test_postgres_that_stops_answering_is_a_503_within_the_timeouts(
+    proxied: tuple[LiveGateway, TcpProxy], twin_of: Callable[[str], str]
+) -> None:
+    """A black hole (packets go in, nothing comes back) is worse than a refused connection:
+    only timeouts end the wait."""
+    gateway, proxy = proxied
+    citizen = shared_citizen(gateway, twin_of)
+    proxy.set_mode("hang")
+    proxy.cut()  # the pool's open connections die; new ones are black-holed
+    proxy.set_mode("hang")
+    response, seconds = timed(lambda: gateway.view(citizen))
+    refused_cleanly(response, *DOWN)
+    assert seconds < BOUND_SECONDS
+    proxy.restore()
+    assert gateway.view(citizen).status_code == 200
+    assert gateway.verify()["ok"] is True
