@@ -27,6 +27,7 @@ _TITLES = {
 DOMAIN_CODES = frozenset(
     {
         "invalid_cpr",
+        "cpr_in_free_text",
         "invalid_validity",
         "invalid_data_period",
         "given_by_name_required",
