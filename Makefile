@@ -38,10 +38,10 @@ test: lint audit
 	HELHED_TEST_POSTGRES_URL="$${HELHED_TEST_POSTGRES_URL:-$$($(BIN)/python tests/find_postgres.py)}" \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
+# The benchmark suite (issue 11): overhead against a bare proxy, fan-out, log, scale-out, size.
+# Writes bench/results/suite.json and RESULTS.md; BENCH_ARGS=--quick runs every workload briefly.
 bench: $(STAMP)
-	$(BIN)/python bench/fanout.py
-	$(BIN)/python bench/consent_decision.py
-	$(BIN)/python bench/audit_log.py
+	$(BIN)/python bench/suite.py $(BENCH_ARGS)
 
 # Minutes of schemathesis against a running demo, as every role: no request may get a 5xx.
 fuzz: $(STAMP)
