@@ -39,7 +39,7 @@ def proxied(
             tmp_path / "home",
             through(url, proxy.port),
             source_configs(systems.systems),
-            database_timeout_seconds=2,
+            database={"connect_timeout_seconds": 2, "pool_timeout_seconds": 2},
         ) as gateway,
     ):
         yield gateway, proxy
