@@ -6,13 +6,16 @@ import asyncio
 import dataclasses
 import itertools
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from joserfc import jws
 from joserfc.jwk import KeySet
 from sqlmodel import select
+from typer.testing import CliRunner
 
+from gateway.cli import app as cli
 from gateway.db import read_session
 from gateway.runtime import Runtime
 from gateway.scheduler import (
@@ -159,6 +162,18 @@ def test_a_period_for_an_unknown_job_is_a_configuration_error(gateway: LiveGatew
     runtime = _with_scheduler(gateway.runtime, periods={"expire-consent": 60})
     with pytest.raises(ConfigError, match="expire-consent"):
         JobRunner(runtime, [_job(lambda _runtime: None)])
+
+
+def test_serve_refuses_a_period_for_an_unknown_job_naming_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "helhed.toml"
+    config.write_text('[scheduler]\nperiods = {"expire-consent" = 60}\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["serve", "--config", str(config)], env={"HELHED_HOME": str(tmp_path)}
+    )
+    assert result.exit_code == 2
+    message = " ".join(result.output.split())
+    assert str(config) in message
+    assert "scheduler.periods: unknown jobs ['expire-consent']" in message
 
 
 def test_periods_are_aligned_to_the_epoch_so_every_instance_names_them_alike() -> None:
