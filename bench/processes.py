@@ -18,6 +18,7 @@ import httpx
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+PIDS: dict[str, int] = {}  # a running gateway's base URL -> its process id (for profilers)
 
 
 def free_port() -> int:
@@ -98,6 +99,7 @@ def gateways(
             stack.callback(_stop, process)
             url = f"http://127.0.0.1:{port}"
             _wait_healthy(url, process)
+            PIDS[url] = process.pid
             urls.append(url)
         yield urls
 

@@ -14,14 +14,16 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine
 
 from gateway.access_log.checkpoints import CheckpointSigner
-from gateway.access_log.direct_append import DirectAppender
+from gateway.access_log.direct_append import ConsentUses, DirectAppender
 from gateway.access_log.entries import Draft
+from schemas.consent import ConsentRef
 
 
 class AccessLogUnavailable(Exception):
@@ -39,10 +41,13 @@ class _Waiting:
     A bare lock is the cheapest way to park a thread and wake it (one futex each way), which
     matters when every batch wakes every writer."""
 
-    __slots__ = ("error", "lock", "make", "seq")
+    __slots__ = ("at", "error", "lock", "make", "seq", "uses")
 
-    def __init__(self, make: Callable[[], Draft]) -> None:
+    def __init__(
+        self, make: Callable[[], Draft], uses: Sequence[ConsentRef], at: datetime | None
+    ) -> None:
         self.make = make
+        self.uses, self.at = uses, at
         self.seq = 0
         self.error: Exception | None = None
         self.lock = threading.Lock()
@@ -71,13 +76,21 @@ class GroupCommitter:
         self.checkpointer: CheckpointSigner | None = None
         self.batches = 0
 
-    def submit(self, make: Callable[[], Draft]) -> int:
+    def submit(
+        self,
+        make: Callable[[], Draft],
+        uses: Sequence[ConsentRef] = (),
+        at: datetime | None = None,
+    ) -> int:
         """Append the entry `make` drafts; returns its position once it is durable.
+
+        `uses` are the consent versions the entry's view relied on: their use counts (and last
+        use, `at`) change in the same transaction as the entry, so there is one write per view.
 
         The committer drafts the batch's entries itself, one after the other: in one thread
         that work costs what it costs anywhere, without eight threads handing the GIL to each
         other for it. A draft that fails (a malformed event) fails its own request only."""
-        waiting = _Waiting(make)
+        waiting = _Waiting(make, uses, at)
         with self._cond:
             self._pending.append(waiting)
             if self._thread is None:
@@ -132,7 +145,7 @@ class GroupCommitter:
                         raise AccessLogUnavailable("the database engine is gone")
                     direct = direct or DirectAppender(engine)
                     drafts = [draft for _, draft in batch]
-                    seqs = direct.append(drafts, self.checkpointer).seqs
+                    seqs = direct.append(drafts, self.checkpointer, _uses_of(batch)).seqs
                 except Exception as error:  # whatever it was, nothing in this batch is durable
                     failure = AccessLogUnavailable(type(error).__name__)
                     for waiting, _ in batch:
@@ -156,6 +169,14 @@ class GroupCommitter:
             except Exception as error:  # this request's event is malformed: it alone fails
                 waiting.done(error=error)
         return drafted
+
+
+def _uses_of(batch: list[tuple[_Waiting, Draft]]) -> ConsentUses:
+    uses = ConsentUses()
+    for waiting, _ in batch:
+        if waiting.uses and waiting.at is not None:
+            uses.add(waiting.uses, waiting.at)
+    return uses
 
 
 _COMMITTERS: WeakKeyDictionary[Engine, GroupCommitter] = WeakKeyDictionary()
