@@ -81,9 +81,15 @@ def gateway_env(home: Path, database_url: str, sources: list[dict[str, Any]]) ->
 
 @contextmanager
 def gateways(
-    home: Path, database_url: str, sources: list[dict[str, Any]], count: int = 1
+    home: Path,
+    database_url: str,
+    sources: list[dict[str, Any]],
+    count: int = 1,
+    code: Path = ROOT,
 ) -> Iterator[list[str]]:
-    """`count` gateway processes (`helhed serve`), on one database; their base URLs."""
+    """`count` gateway processes (`helhed serve`), on one database; their base URLs. `code`:
+    the checkout whose gateway runs (`python -m gateway` imports from its working directory),
+    for before/after comparisons in one run."""
     with ExitStack() as stack:
         urls = []
         for n in range(count):
@@ -92,7 +98,7 @@ def gateways(
             process = subprocess.Popen(
                 [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
                 env=env,
-                cwd=ROOT,
+                cwd=code,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
