@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
 from gateway.access_log.models import AccessEntryRow
@@ -40,8 +41,35 @@ class Burst:
     window_minutes: int
 
 
-def _capped_count(query: object, cap: int) -> object:
-    return select(func.count()).select_from(query.limit(cap).subquery()).scalar_subquery()  # type: ignore[attr-defined]
+def _capped_count(query: Any, cap: str) -> Any:
+    """How many rows the query has, counting no further than the parameter `cap`."""
+    return (
+        select(func.count()).select_from(query.limit(bindparam(cap)).subquery()).scalar_subquery()
+    )
+
+
+# Built once: each view only binds its values, and SQLAlchemy reuses the compiled statement.
+_MINE = _LOG.actor_subject == bindparam("subject")
+_VIEWS = (_MINE, _LOG.action == Action.VIEW.value)
+_RECENT = _capped_count(
+    select(literal(1)).where(*_VIEWS, _LOG.at >= bindparam("minute_ago")), "views_cap"
+)
+# Other citizens than this one, viewed in the window: this view adds this one to them.
+_OTHERS = _capped_count(
+    select(_LOG.citizen_hash)
+    .where(*_VIEWS, _LOG.outcome == Outcome.SUCCESS.value, _LOG.at >= bindparam("window_start"))
+    .where(_LOG.citizen_hash.is_distinct_from(bindparam("this")))
+    .distinct(),
+    "alert_cap",
+)
+_FLAGGED = _capped_count(
+    select(literal(1)).where(
+        _MINE, _LOG.action == Action.VIEW_BURST.value, _LOG.at >= bindparam("window_start")
+    ),
+    "one",
+)
+_RECENT_ONLY = select(_RECENT)
+_ALL_THREE = select(_RECENT, _OTHERS, _FLAGGED)
 
 
 def check_view_limits(
@@ -49,33 +77,24 @@ def check_view_limits(
 ) -> Burst | None:
     """Refuse (429) a view over the per-minute limit; a Burst when one is to be flagged."""
     settings = runtime.settings
-    window_start = now - timedelta(minutes=settings.distinct_citizens_window_minutes)
-    mine = (_LOG.actor_subject == actor.subject,)
-    views = (*mine, _LOG.action == Action.VIEW.value)
-    recent = _capped_count(
-        select(literal(1)).where(*views, _LOG.at >= now - timedelta(minutes=1)),
-        settings.views_per_minute,
-    )
+    parameters: dict[str, Any] = {
+        "subject": actor.subject,
+        "minute_ago": now - timedelta(minutes=1),
+        "views_cap": settings.views_per_minute,
+    }
+    connection = session.connection()
     if citizen is None:
-        (count,) = session.execute(select(recent)).one()
+        (count,) = connection.execute(_RECENT_ONLY, parameters).one()
         others, flagged = 0, 1
     else:
-        this = runtime.protector.lookup_hash(citizen)
-        # Other citizens than this one: the view adds this one to them.
-        distinct = _capped_count(
-            select(_LOG.citizen_hash)
-            .where(*views, _LOG.outcome == Outcome.SUCCESS.value, _LOG.at >= window_start)
-            .where(_LOG.citizen_hash.is_distinct_from(this))
-            .distinct(),
-            settings.distinct_citizens_alert,
-        )
-        earlier_flag = _capped_count(
-            select(literal(1)).where(
-                *mine, _LOG.action == Action.VIEW_BURST.value, _LOG.at >= window_start
-            ),
-            1,
-        )
-        count, others, flagged = session.execute(select(recent, distinct, earlier_flag)).one()
+        window = timedelta(minutes=settings.distinct_citizens_window_minutes)
+        parameters |= {
+            "window_start": now - window,
+            "this": runtime.protector.lookup_hash(citizen),
+            "alert_cap": settings.distinct_citizens_alert,
+            "one": 1,
+        }
+        count, others, flagged = connection.execute(_ALL_THREE, parameters).one()
     if count >= settings.views_per_minute:
         raise ProblemError(
             429,

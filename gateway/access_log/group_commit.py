@@ -11,6 +11,7 @@ same head row, so positions stay consecutive.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import weakref
@@ -41,27 +42,46 @@ class _Waiting:
     A bare lock is the cheapest way to park a thread and wake it (one futex each way), which
     matters when every batch wakes every writer."""
 
-    __slots__ = ("at", "error", "lock", "make", "seq", "uses")
+    __slots__ = ("at", "error", "future", "lock", "make", "seq", "uses")
 
     def __init__(
-        self, make: Callable[[], Draft], uses: Sequence[ConsentRef], at: datetime | None
+        self,
+        make: Callable[[], Draft],
+        uses: Sequence[ConsentRef],
+        at: datetime | None,
+        future: asyncio.Future[int] | None = None,
     ) -> None:
         self.make = make
         self.uses, self.at = uses, at
         self.seq = 0
         self.error: Exception | None = None
+        # A request on the event loop waits on a future instead: no worker thread parked.
+        self.future = future
         self.lock = threading.Lock()
-        self.lock.acquire()
+        if future is None:
+            self.lock.acquire()
 
     def done(self, seq: int = 0, error: Exception | None = None) -> None:
         self.seq, self.error = seq, error
-        self.lock.release()
+        if self.future is None:
+            self.lock.release()
+        else:
+            self.future.get_loop().call_soon_threadsafe(_settle, self.future, seq, error)
 
     def result(self) -> int:
         self.lock.acquire()
         if self.error is not None:
             raise self.error
         return self.seq
+
+
+def _settle(future: asyncio.Future[int], seq: int, error: Exception | None) -> None:
+    if future.done():  # the request was cancelled (its client went away); the entry stands
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(seq)
 
 
 class GroupCommitter:
@@ -91,6 +111,22 @@ class GroupCommitter:
         that work costs what it costs anywhere, without eight threads handing the GIL to each
         other for it. A draft that fails (a malformed event) fails its own request only."""
         waiting = _Waiting(make, uses, at)
+        self._enqueue(waiting)
+        return waiting.result()
+
+    async def submit_async(
+        self,
+        make: Callable[[], Draft],
+        uses: Sequence[ConsentRef] = (),
+        at: datetime | None = None,
+    ) -> int:
+        """`submit` for a coroutine: the event loop goes on serving while the batch commits,
+        and no worker thread is taken to wait for it."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._enqueue(_Waiting(make, uses, at, future))
+        return await future
+
+    def _enqueue(self, waiting: _Waiting) -> None:
         with self._cond:
             self._pending.append(waiting)
             if self._thread is None:
@@ -103,7 +139,6 @@ class GroupCommitter:
             # it waits for is full, not for every entry in between.
             if len(self._pending) in (1, min(self._expected, MAX_BATCH)):
                 self._cond.notify()
-        return waiting.result()
 
     def close(self, timeout: float = 10.0) -> None:
         """Commit what is pending, then end the thread and give its connection back."""

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from consent.decision import local_day
@@ -380,6 +381,7 @@ def consents_of_citizen(
 _CONSENT = ConsentRow.__table__.c  # type: ignore[attr-defined]
 _DECIDING = (
     select(ConsentRow.__table__)  # type: ignore[arg-type]
+    .where(_CONSENT.citizen_hash == bindparam("citizen_hash"))
     .where(_CONSENT.status.not_in(NOT_DECIDING))
     .order_by(_CONSENT.recorded_at, _CONSENT.id, _CONSENT.version)
 )
@@ -388,5 +390,5 @@ _DECIDING = (
 def deciding_consents_of(*, session: Session, protector: CprProtector, citizen: str) -> list[Any]:
     """The rows a decision about the citizen needs (what consents_of_citizen(deciding=True)
     gives), read as plain rows: a view asks on every request, so no ORM objects are built."""
-    query = _DECIDING.where(_CONSENT.citizen_hash == protector.lookup_hash(citizen))
-    return list(session.execute(query))
+    hashed = protector.lookup_hash(citizen)
+    return list(session.connection().execute(_DECIDING, {"citizen_hash": hashed}))

@@ -16,7 +16,7 @@ from gateway.access_log.service import (
     AccessEvent,
     AccessLogUnavailable,
     AuditContext,
-    record_access,
+    record_access_async,
 )
 from gateway.auth.actor import Actor
 from gateway.consents.service import deciding_consents_of, to_read_model
@@ -210,8 +210,7 @@ async def build_citizen_view(
     now = runtime.clock.now()
     # Rule 2: the entry is durable before a single fragment leaves; if not, this raises. The
     # consents' use counts go up in the same transaction (one write per view, not two).
-    seq = await run_in_threadpool(
-        record_access,
+    seq = await record_access_async(
         engine=runtime.engine,
         protector=runtime.protector,
         context=context,
