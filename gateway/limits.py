@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, func, literal, select
 
 from gateway.access_log.models import AccessEntryRow
 from gateway.access_log.service import (
@@ -73,7 +72,7 @@ _ALL_THREE = select(_RECENT, _OTHERS, _FLAGGED)
 
 
 def check_view_limits(
-    *, session: Session, runtime: Runtime, actor: Actor, citizen: str | None, now: datetime
+    *, connection: Connection, runtime: Runtime, actor: Actor, citizen: str | None, now: datetime
 ) -> Burst | None:
     """Refuse (429) a view over the per-minute limit; a Burst when one is to be flagged."""
     settings = runtime.settings
@@ -82,7 +81,6 @@ def check_view_limits(
         "minute_ago": now - timedelta(minutes=1),
         "views_cap": settings.views_per_minute,
     }
-    connection = session.connection()
     if citizen is None:
         (count,) = connection.execute(_RECENT_ONLY, parameters).one()
         others, flagged = 0, 1

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam
+from sqlalchemy import Connection, bindparam
 from sqlmodel import Session, col, select
 
 from consent.decision import local_day
@@ -387,8 +387,10 @@ _DECIDING = (
 )
 
 
-def deciding_consents_of(*, session: Session, protector: CprProtector, citizen: str) -> list[Any]:
+def deciding_consents_of(
+    *, connection: Connection, protector: CprProtector, citizen: str
+) -> list[Any]:
     """The rows a decision about the citizen needs (what consents_of_citizen(deciding=True)
     gives), read as plain rows: a view asks on every request, so no ORM objects are built."""
     hashed = protector.lookup_hash(citizen)
-    return list(session.connection().execute(_DECIDING, {"citizen_hash": hashed}))
+    return list(connection.execute(_DECIDING, {"citizen_hash": hashed}))

@@ -20,7 +20,6 @@ from gateway.access_log.service import (
 )
 from gateway.auth.actor import Actor
 from gateway.consents.service import deciding_consents_of, to_read_model
-from gateway.db import read_session
 from gateway.limits import Burst, check_view_limits, flag_burst
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
@@ -44,12 +43,13 @@ def _limits_and_consents(
     the very next request (rule 3)."""
     today = local_day(now)
     try:
-        with read_session(runtime.engine) as session:
+        # A bare connection, not an ORM session: both reads in one transaction, nothing more.
+        with runtime.engine.connect() as connection:
             burst = check_view_limits(
-                session=session, runtime=runtime, actor=actor, citizen=citizen, now=now
+                connection=connection, runtime=runtime, actor=actor, citizen=citizen, now=now
             )
             rows = deciding_consents_of(
-                session=session, protector=runtime.protector, citizen=citizen
+                connection=connection, protector=runtime.protector, citizen=citizen
             )
     except SQLAlchemyError as error:
         # The limits are read from the log: no log, no view (rule 2).
