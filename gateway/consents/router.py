@@ -30,7 +30,7 @@ from gateway.deps import (
     SessionDep,
     audit_context,
 )
-from gateway.problems import ProblemError
+from gateway.problems import BEARER, JSON_BODY, ProblemError, problem_responses
 from gateway.runtime import Runtime
 from schemas.access import Action, Outcome
 from schemas.consent import (
@@ -46,14 +46,10 @@ from schemas.consent import (
     ConsentWithdraw,
 )
 from schemas.cpr import STORED
-from schemas.problem import Problem
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"])
 
-PROBLEMS: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (400, 401, 403, 404, 409, 422, 503)
-}
+PROBLEMS = problem_responses(*BEARER, *JSON_BODY, 404, 409)
 
 
 def handled_row(session: Session, runtime: Runtime, actor: Actor, consent_id: str) -> ConsentRow:

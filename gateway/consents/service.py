@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import Connection, bindparam
 from sqlmodel import Session, col, select
 
 from consent.decision import local_day
@@ -381,12 +381,19 @@ def consents_of_citizen(
     )
 
 
-def record_use(*, session: Session, refs: Iterable[ConsentRef], now: datetime) -> None:
-    """Count a view that relied on these consent versions."""
-    for used in refs:
-        session.execute(
-            update(ConsentUsageRow)
-            .where(col(ConsentUsageRow.consent_id) == used.id)
-            .where(col(ConsentUsageRow.version) == used.version)
-            .values(use_count=ConsentUsageRow.use_count + 1, last_used_at=now)
-        )
+_CONSENT = ConsentRow.__table__.c  # type: ignore[attr-defined]
+_DECIDING = (
+    select(ConsentRow.__table__)  # type: ignore[arg-type]
+    .where(_CONSENT.citizen_hash == bindparam("citizen_hash"))
+    .where(_CONSENT.status.not_in(NOT_DECIDING))
+    .order_by(_CONSENT.recorded_at, _CONSENT.id, _CONSENT.version)
+)
+
+
+def deciding_consents_of(
+    *, connection: Connection, protector: CprProtector, citizen: str
+) -> list[Any]:
+    """The rows a decision about the citizen needs (what consents_of_citizen(deciding=True)
+    gives), read as plain rows: a view asks on every request, so no ORM objects are built."""
+    hashed = protector.lookup_hash(citizen)
+    return list(connection.execute(_DECIDING, {"citizen_hash": hashed}))
