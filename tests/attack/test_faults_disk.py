@@ -121,3 +121,35 @@ def test_a_database_locked_by_another_process_makes_a_view_wait_not_fail(
         assert seconds >= 0.5, "the view did wait for the lock"
         assert gateway.http is not None
         assert gateway.verify()["ok"] is True
+
+
+def test_a_database_locked_for_good_is_a_503_within_the_lock_timeout_and_recovers(
+    systems: SystemsInThread, tmp_path: Path, twin_of: Callable[[str], str]
+) -> None:
+    """The other process does not let go: past `[database] lock_timeout_seconds` the view is a
+    clean 503 with nothing released, and the first view after the lock is gone succeeds."""
+    url = f"sqlite:///{tmp_path / 'helhed.db'}"
+    with live_gateway(
+        tmp_path / "home",
+        url,
+        source_configs(systems.systems),
+        database={"lock_timeout_seconds": 1},
+    ) as gateway:
+        citizen = shared_citizen(gateway, twin_of)
+        holder = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            response, seconds = timed(lambda: gateway.view(citizen))
+            refused_cleanly(response, "access_log_unavailable", "database_unavailable")
+            assert seconds < 10, f"the view waited {seconds:.1f} s for the lock"
+            refused_cleanly(
+                gateway.post("/v1/consents", consent_body(twin_of("Lars Vestergaard"))),
+                "access_log_unavailable",
+                "database_unavailable",
+            )
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        after = gateway.view(citizen)
+        assert after.status_code == 200, after.text
+        assert gateway.verify()["ok"] is True
