@@ -32,21 +32,53 @@ def env_name(path: Path) -> str:
     return ENV_PREFIX + path.stem.upper().replace("-", "_")
 
 
-def _write_private(path: Path, content: str) -> None:
+def _written_aside(path: Path, content: str) -> Path:
+    """The content in a new owner-only file beside `path`, on disk (fsync) before it is used."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # O_EXCL: two processes starting at once must not each write a different key.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(content)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK}
+
+
+def _write_private(path: Path, content: str) -> None:
+    """Create the key file whole or not at all. Written in place, a full disk or a kill between
+    create and write left an empty key file that no later start could read (found by the
+    full-disk fault test: every checkpoint and verification failed from then on)."""
+    temporary = _written_aside(path, content)
+    try:
+        # link() fails if the file exists: two processes starting at once must not each write
+        # a different key, and the loser uses the winner's.
+        os.link(temporary, path)
+    except OSError as error:
+        if error.errno not in _NO_HARD_LINKS:
+            raise
+        # A file system without hard links: create exclusively in place, as before.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _replace_private(path: Path, content: str) -> None:
     """Write a new version whole: readers see the old file or the new one, never half."""
-    temporary = path.with_suffix(".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(content)
-    temporary.replace(path)
+    temporary = _written_aside(path, content)
+    try:
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 class KeyFile:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import sqlite3
 import subprocess
@@ -22,6 +23,7 @@ import pytest
 
 from demo.sources import source_configs
 from demo.systems import SystemsInThread
+from gateway.keys import load_or_create, new_symmetric_keyring
 from tests.attack.faults import refused_cleanly, shared_citizen, timed
 from tests.builders import consent_body
 from tests.support import LiveGateway, live_gateway
@@ -153,3 +155,17 @@ def test_a_database_locked_for_good_is_a_503_within_the_lock_timeout_and_recover
         after = gateway.view(citizen)
         assert after.status_code == 200, after.text
         assert gateway.verify()["ok"] is True
+
+
+def test_a_key_created_on_a_full_disk_is_created_whole_or_not_at_all(small_disk: Path) -> None:
+    """Keyrings are made on first use; on a full disk that fails, and must leave nothing behind
+    that a later start would read as a (broken, empty) key."""
+    path = small_disk / "keys" / "checkpoint-ed25519.json"
+    filler = _fill(small_disk)
+    big = new_symmetric_keyring() + " " * 200_000  # more than the blocks left free
+    with pytest.raises(OSError, match="No space left"):
+        load_or_create(path, lambda: big)
+    assert not path.exists(), "no half-written key file"
+    assert list(path.parent.iterdir()) == [], "no temporary file left either"
+    filler.unlink()
+    assert json.loads(load_or_create(path, new_symmetric_keyring))["keys"]
