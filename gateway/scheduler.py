@@ -43,6 +43,10 @@ class ScheduledJob:
     every: timedelta
     run: Callable[[Runtime], Awaitable[None] | None]
     run_at_start: bool = False
+    # A coroutine job still running after this long is cancelled, so that a hung run (a source
+    # that never answers, say) does not keep every later period from running. A blocking job
+    # cannot be stopped from outside its thread; it gets no limit, and no second thread.
+    time_limit: timedelta = timedelta(minutes=10)
 
 
 def period_start(now: datetime, every: timedelta) -> datetime:
@@ -247,12 +251,17 @@ class JobRunner:
         renewing = asyncio.create_task(self._renew(job.name))
         try:
             if inspect.iscoroutinefunction(job.run):
-                await job.run(self._runtime)
+                await asyncio.wait_for(job.run(self._runtime), job.time_limit.total_seconds())
             else:  # a blocking job must not stall the requests on this event loop
                 result = await run_in_threadpool(job.run, self._runtime)
                 if inspect.isawaitable(result):
                     await result
             return "ok"
+        except TimeoutError:
+            logger.error(
+                "scheduled job %s ran past its %s limit and was stopped", job.name, job.time_limit
+            )
+            return "failed"
         except Exception:
             logger.exception("scheduled job %s failed", job.name)
             return "failed"
