@@ -75,6 +75,19 @@ class Instance:
             time.sleep(0.2)
         raise RuntimeError(f"gateway {self.name} did not start")
 
+    def workers(self) -> int:
+        """How many uvicorn workers the group holds (multiprocessing spawns each by
+        `spawn_main`; the group also holds the parent and multiprocessing's resource tracker)."""
+        count = 0
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                group = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2])
+                command = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue  # ended meanwhile
+            count += group == self.process.pid and b"spawn_main" in command
+        return count
+
     def kill(self) -> None:
         self.alive = False
         os.killpg(self.process.pid, signal.SIGKILL)  # the workers die with their parent
@@ -209,6 +222,7 @@ def test_two_instances_one_log_withdrawal_everywhere_jobs_once_through_a_kill(
 ) -> None:
     settings, database_url, instances = two_instances
     a, b = instances
+    assert a.workers() == 2, "serve --workers 2"
     caseworker = _token(settings, "caseworker", "children-family")
     recorder = _token(settings, "caseworker", "jobcenter")
     citizens = [twin_of("Sara Holm") for _ in range(8)]
@@ -413,3 +427,36 @@ def test_no_request_holds_a_connection_while_its_sources_answer(
             views = list(pool_of_callers.map(view, citizens))
     assert [v.status for v in views] == [200] * len(citizens)
     assert all(v.jobcenter_status == "included" and v.jobcenter_fragments for v in views), views
+
+
+_START_ON_SHARED_FOLDER = """
+import sys
+from gateway.auth.dev_issuer import signing_key, trusted_dev_issuer
+from gateway.auth.tokens import TokenVerifier
+from gateway.cpr_protection import CprProtector
+from gateway.settings import load_settings
+
+settings = load_settings(None, home=sys.argv[1])
+protector = CprProtector.from_keys_dir(settings.keys_dir)  # made by one of them, used by all
+for _ in range(100):  # what each gateway does at its start, again and again
+    verifier = TokenVerifier([trusted_dev_issuer(settings)])
+assert verifier.issuers
+print(protector.lookup_hash("0101901234"), signing_key(settings).thumbprint())
+"""
+
+
+def test_gateways_starting_at_once_on_one_data_folder_share_its_keys(tmp_path: Path) -> None:
+    """Found by the test above: a gateway read the development issuer's key file while another,
+    starting at the same moment, had truncated it to write it again (JSONDecodeError at start)."""
+    starting = [
+        subprocess.Popen(
+            [sys.executable, "-c", _START_ON_SHARED_FOLDER, str(tmp_path / "home")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    answers = [process.communicate(timeout=120) for process in starting]
+    assert [process.returncode for process in starting] == [0] * 4, [e for _, e in answers]
+    assert len({out for out, _ in answers}) == 1, "one key, whoever made it"
