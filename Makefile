@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8000
 
-.PHONY: demo test lint bench fuzz lock clean
+.PHONY: demo test lint audit bench fuzz lock clean
 
 # requirements.lock pins every package that was tested; `make lock` refreshes it after a change
 # to pyproject.toml. It is a constraints file: the install takes exactly those versions.
@@ -28,9 +28,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# pip-audit of requirements.lock; a finding fails unless security/audit-allowlist.toml lists it.
+audit: $(STAMP)
+	$(BIN)/python security/audit_dependencies.py
+
 # PostgreSQL tests run whenever a server answers; tests/find_postgres.py starts the local
 # cluster if it is installed but stopped, and prints nothing when there is none.
-test: lint
+test: lint audit
 	HELHED_TEST_POSTGRES_URL="$${HELHED_TEST_POSTGRES_URL:-$$($(BIN)/python tests/find_postgres.py)}" \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -43,6 +47,7 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'schemathesis>=3.30'
 	$(BIN)/python tests/fuzz_api.py $(EXAMPLES)
+	HELHED_CRASH_LOOPS=100 HELHED_TEST_POSTGRES_URL="$${HELHED_TEST_POSTGRES_URL:-$$($(BIN)/python tests/find_postgres.py)}" $(BIN)/pytest -q tests/attack/test_crash_consistency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

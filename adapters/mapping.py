@@ -145,7 +145,13 @@ class FragmentMapping(BaseModel):
         if fragment.updated_at is not None and fragment.updated_at.tzinfo is None:
             # A time without an offset is the source's local time; make every time comparable.
             local = fragment.updated_at.replace(tzinfo=ZoneInfo(self.timezone))
-            fragment = fragment.model_copy(update={"updated_at": local.astimezone(UTC)})
+            try:
+                in_utc = local.astimezone(UTC)
+            except OverflowError:
+                # The first hour of year 1 in Copenhagen is before year 1 in UTC: one bad
+                # record, rejected alone, not an error that fails the whole answer or import.
+                raise ValueError("updated_at: the time is out of range") from None
+            fragment = fragment.model_copy(update={"updated_at": in_utc})
         return fragment
 
     def map_document(self, document: Any, *, source: str, department: str) -> FetchResult:

@@ -21,6 +21,7 @@ transaction: all its entries or none.
 from __future__ import annotations
 
 import contextlib
+import select
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -123,6 +124,10 @@ class DirectAppender:
             connection.close()  # detached: really closed
 
     def _connect(self) -> Any:
+        if self._connection is not None and not self._sqlite and not _still_open(self._connection):
+            # The server (or the network between) closed it while we were idle: after an
+            # outage the first entry must not fail on the connection the outage killed.
+            self._discard()
         if self._connection is None:
             pooled = self._engine.raw_connection()  # made as the engine makes them (pragmas)
             # The committer keeps it for as long as it runs and closes it itself; the pool's
@@ -189,6 +194,19 @@ class DirectAppender:
             finally:
                 cursor.close()
         return placed
+
+
+def _still_open(connection: Any) -> bool:
+    """Whether an idle PostgreSQL connection is still usable, without a round trip: between
+    our statements the server sends nothing, so a readable socket means it sent EOF or an
+    error (it closed the connection, or a reset arrived)."""
+    if connection.closed or connection.broken:
+        return False
+    try:
+        readable, _, _ = select.select([connection.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
 
 
 def _checkpoint(signer: CheckpointSigner | None, placed: Placed) -> CheckpointRow | None:

@@ -32,6 +32,7 @@ from schemas.consent import (
     StaffRef,
     Withdrawal,
 )
+from schemas.cpr import STORED
 
 # States that never open data and are left out of decisions altogether.
 NOT_DECIDING = (ConsentStatus.SUPERSEDED.value, ConsentStatus.ENTERED_IN_ERROR.value)
@@ -83,7 +84,8 @@ def to_read_model(
             "version_reason": row.version_reason,
             "use_count": usage.use_count if usage else 0,
             "last_used_at": usage.last_used_at if usage else None,
-        }
+        },
+        context=STORED,
     )
 
 
@@ -215,7 +217,8 @@ def new_version(
     base = to_read_model(current, protector, local_day(now))
     try:
         merged = ConsentCreate.model_validate(
-            {**base.model_dump(include=set(ConsentCreate.model_fields)), **changed}
+            {**base.model_dump(include=set(ConsentCreate.model_fields)), **changed},
+            context=STORED,  # the changed fields were checked as the change's own
         )
     except ValidationError as error:  # e.g. a new end before the old start
         errors = field_errors(list(error.errors()))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.deps import RuntimeDep
-from gateway.problems import problem_response
+from gateway.problems import problem_response, problem_responses
 
 router = APIRouter(tags=["operations"])
 
@@ -19,7 +20,7 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", response_model=None)
+@router.get("/ready", response_model=None, responses=problem_responses(503))
 def ready(runtime: RuntimeDep) -> dict[str, object] | Response:
     """Ready to serve: the database answers and holds the access log."""
     try:
@@ -30,6 +31,6 @@ def ready(runtime: RuntimeDep) -> dict[str, object] | Response:
     return {"status": "ready", "log_entries": size, "sources": len(runtime.adapters)}
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 def metrics(runtime: RuntimeDep) -> Response:
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
