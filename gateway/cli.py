@@ -62,7 +62,7 @@ def serve(
 
     from adapters.registry import SourceConfigError
     from gateway.app import create_app
-    from gateway.logging_setup import install_cpr_redaction
+    from gateway.logging_setup import install_cpr_redaction, logging_config
     from gateway.migrate import upgrade
     from gateway.runtime import build_runtime
 
@@ -76,7 +76,8 @@ def serve(
         )
         raise typer.Exit(2) from None
     upgrade(runtime.engine)
-    server_config = uvicorn.Config(create_app(runtime), host=host, port=port, log_level="info")
+    log_config = logging_config(settings.log_format, settings.log_level)
+    server_config = uvicorn.Config(create_app(runtime), host=host, port=port, log_config=log_config)
     install_cpr_redaction()  # after uvicorn has made its log handlers
     uvicorn.Server(server_config).run()
 

@@ -11,7 +11,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -78,7 +78,7 @@ class JobRunner:
 
     def __init__(self, runtime: Runtime, jobs: list[ScheduledJob]) -> None:
         self._runtime = runtime
-        self._jobs = {job.name: job for job in jobs}
+        self._jobs = {job.name: replace(job, run=runtime.metrics.counted(job)) for job in jobs}
         self._scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:

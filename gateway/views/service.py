@@ -100,7 +100,7 @@ def _assemble(
         elif answer.failure is not None:
             status, problem = CoverageStatus.UNAVAILABLE, answer.failure.code
             result.unavailable[source.name] = answer.failure.code
-            metrics.source_calls.labels(source.name, answer.failure.code).inc()
+            metrics.source_failed(source.name, answer.failure.code)
         else:
             status, problem = CoverageStatus.INCLUDED, None
             released = release_permitted_fragments(
@@ -220,7 +220,6 @@ async def build_citizen_view(
         now=now,
     )
     runtime.metrics.views.labels("success").inc()
-    runtime.metrics.log_appends.labels("ok").inc()
     if consent_refs:
         await run_in_threadpool(_count_use, runtime, consent_refs, now)
     insights = build_insights(
