@@ -2,7 +2,7 @@
 and never a CPR number in the clear (rule 5).
 
 The CPR redaction runs twice: CprRedactingFilter on every record's message, and the JSON
-formatter over the whole rendered line, extra fields and tracebacks included. Code does not log
+formatter over every field, extra fields and tracebacks included. Code does not log
 CPR numbers; these are the last line of defence if one ever slips into a message.
 """
 
@@ -14,6 +14,8 @@ import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal
+
+from schemas.cpr import birth_date
 
 # Ten digits, with or without the hyphen, not part of a longer number. Deliberately `\d`, wider
 # than a CPR's ASCII digits: a redaction that hides too much costs nothing.
@@ -27,6 +29,34 @@ request_id_var: ContextVar[str | None] = ContextVar("helhed_request_id", default
 
 def looks_like_cpr(text: str) -> bool:
     return _CPR_LIKE.search(text) is not None
+
+
+def holds_cpr(text: str) -> bool:
+    """Whether a CPR number could be in `text`: ten digits whose first six are a date. Narrower
+    than the redaction, so that few random ids (a proxy's hex, say) are taken for one."""
+    for match in _CPR_LIKE.finditer(text):
+        digits = match.group().replace("-", "")
+        try:
+            birth_date(digits)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def redacted(value: Any) -> Any:
+    """A log field with every CPR-like number in it replaced, however deeply nested."""
+    if isinstance(value, str):
+        return _CPR_LIKE.sub("[CPR]", value)
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return "[CPR]" if _CPR_LIKE.fullmatch(str(value)) else value
+    if isinstance(value, dict):
+        return {redacted(str(key)): redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redacted(item) for item in value]
+    return redacted(str(value))
 
 
 class CprRedactingFilter(logging.Filter):
@@ -57,27 +87,28 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 
 
 class JsonFormatter(logging.Formatter):
-    """time, level, logger, message, request_id, then the record's extra fields."""
+    """time, level, logger, message, request_id, then the record's extra fields; every field
+    but the request id (which the middleware vetted) redacted."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None),
-        }
-        line.update(
+        fields: dict[str, Any] = {"message": record.getMessage()}
+        fields.update(
             (key, value)
             for key, value in vars(record).items()
             if key not in _STANDARD and not key.startswith("_")
         )
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+            fields["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
-            line["stack"] = self.formatStack(record.stack_info)
-        rendered = json.dumps(line, ensure_ascii=False, default=str)
-        return _CPR_LIKE.sub("[CPR]", rendered)
+            fields["stack"] = self.formatStack(record.stack_info)
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", None),
+            **redacted(fields),
+        }
+        return json.dumps(line, ensure_ascii=False)
 
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"

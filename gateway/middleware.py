@@ -12,7 +12,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.logging_setup import looks_like_cpr, request_id_var
+from gateway.logging_setup import holds_cpr, request_id_var
 from gateway.ops.metrics import UNMATCHED_ROUTE, Metrics
 from gateway.problems import problem_response
 
@@ -26,7 +26,7 @@ request_log = logging.getLogger("helhed.http")
 def request_id_for(incoming: str) -> str:
     """The caller's X-Request-ID if it is sane, else a new one. A caller's id goes into the
     access log and every log line, so one that could be a CPR number is replaced (rule 5)."""
-    if _SAFE_REQUEST_ID.match(incoming) and not looks_like_cpr(incoming):
+    if _SAFE_REQUEST_ID.match(incoming) and not holds_cpr(incoming):
         return incoming
     return uuid.uuid4().hex.translate(_NO_DIGITS)
 
