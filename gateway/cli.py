@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from gateway.backup import register as register_backup
 from gateway.settings import ConfigError, Settings, found_config_file, load_settings
 
 app = typer.Typer(
@@ -49,6 +50,9 @@ def _settings(config: Path | None, **overrides: object) -> Settings:
     except ConfigError as error:
         errors.print(f"[red]Configuration error[/red]\n{escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None
+
+
+register_backup(db_app, _settings, ConfigOption)  # `helhed db backup` and `db restore`
 
 
 @app.command()
