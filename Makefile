@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8000
 
-.PHONY: demo test lint bench fuzz lock clean
+.PHONY: demo test lint audit bench fuzz lock clean
 
 # requirements.lock pins every package that was tested; `make lock` refreshes it after a change
 # to pyproject.toml. It is a constraints file: the install takes exactly those versions.
@@ -28,16 +28,20 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# pip-audit of requirements.lock; a finding fails unless security/audit-allowlist.toml lists it.
+audit: $(STAMP)
+	$(BIN)/python security/audit_dependencies.py
+
 # PostgreSQL tests run whenever a server answers; tests/find_postgres.py starts the local
 # cluster if it is installed but stopped, and prints nothing when there is none.
-test: lint
+test: lint audit
 	HELHED_TEST_POSTGRES_URL="$${HELHED_TEST_POSTGRES_URL:-$$($(BIN)/python tests/find_postgres.py)}" \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
+# The benchmark suite (issue 11): overhead against a bare proxy, fan-out, log, scale-out, size.
+# Writes bench/results/suite.json and RESULTS.md; BENCH_ARGS=--quick runs every workload briefly.
 bench: $(STAMP)
-	$(BIN)/python bench/fanout.py
-	$(BIN)/python bench/consent_decision.py
-	$(BIN)/python bench/audit_log.py
+	$(BIN)/python bench/suite.py $(BENCH_ARGS)
 
 # Minutes of schemathesis against a running demo, as every role: no request may get a 5xx.
 fuzz: $(STAMP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -15,7 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from demo.sources import source_configs
 from demo.systems import SystemsInThread
 from gateway.logging_setup import looks_like_cpr
-from gateway.ops.metrics import Metrics
+from gateway.ops.metrics import prepare_multiprocess_dir
+from gateway.scheduler import JobRunner, ScheduledJob
 from tests.builders import consent_body
 from tests.conftest import SAMPLE
 from tests.support import LiveGateway, live_gateway
@@ -130,18 +132,28 @@ def test_scheduler_runs_are_counted_by_job_and_outcome(gateway: LiveGateway) -> 
     )
 
 
-def test_a_failing_job_is_counted_as_failed_and_still_raises() -> None:
-    class Broken:
-        name = "broken"
+def test_a_failing_job_run_is_counted_as_failed(gateway: LiveGateway) -> None:
+    def broken(_runtime: object) -> None:
+        raise RuntimeError("disk full")
 
-        @staticmethod
-        def run(_runtime: object) -> None:
-            raise RuntimeError("disk full")
-
-    metrics = Metrics()
-    with pytest.raises(RuntimeError):
-        asyncio.run(metrics.counted(Broken())(None))
-    counted = metrics.registry.get_sample_value(
-        "helhed_scheduler_runs_total", {"job": "broken", "outcome": "failed"}
+    runner = JobRunner(
+        gateway.runtime, [ScheduledJob("ops-test-broken", timedelta(hours=1), broken)]
     )
-    assert counted == 1
+    assert asyncio.run(runner.run_once("ops-test-broken"))
+    samples, _ = scrape(gateway)
+    job = {"job": "ops-test-broken"}
+    assert value(samples, "helhed_scheduler_runs_total", **job, outcome="failed") == 1
+    assert value(samples, "helhed_scheduler_runs_total", **job, outcome="ok") == 0
+
+
+def test_workers_get_an_emptied_multiprocess_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    stale = tmp_path / "metrics" / "counter_4242.db"
+    stale.parent.mkdir()
+    stale.write_bytes(b"a previous run's counts")
+    folder = prepare_multiprocess_dir(tmp_path)
+    assert folder == tmp_path / "metrics"
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(folder)
+    assert not stale.exists(), "a restart does not carry the last run's counts"

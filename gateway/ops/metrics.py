@@ -9,11 +9,10 @@ on each scrape, whichever worker answers it.
 
 from __future__ import annotations
 
-import inspect
 import os
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any, Protocol
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -29,15 +28,6 @@ LOG_APPENDS = Counter(
 )
 
 UNMATCHED_ROUTE = "<unmatched>"
-
-
-class _Job(Protocol):
-    """A scheduled job as far as counting it goes (gateway.scheduler imports this module)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def run(self) -> Callable[[Any], Awaitable[None] | None]: ...
 
 
 class Metrics:
@@ -90,26 +80,11 @@ class Metrics:
         )
         self.job_runs = Counter(
             "helhed_scheduler_runs_total",
-            "Scheduled job runs on this instance: ok, failed, or skipped (another holds the lease)",
+            "Scheduled job runs on this instance, by outcome (ok, failed)",
             ["job", "outcome"],
             registry=self.registry,
         )
         self.log_appends = LOG_APPENDS
-
-    def counted(self, job: _Job) -> Callable[[Any], Awaitable[None]]:
-        """The job's run, counted as ok or failed (the scheduler logs the failure)."""
-
-        async def run(runtime: Any) -> None:
-            try:
-                result = job.run(runtime)
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:
-                self.job_runs.labels(job.name, "failed").inc()
-                raise
-            self.job_runs.labels(job.name, "ok").inc()
-
-        return run
 
     def source_failed(self, source: str, kind: str) -> None:
         self.source_calls.labels(source, kind).inc()
@@ -117,11 +92,21 @@ class Metrics:
 
 
 def multiprocess_dir() -> str | None:
-    """The folder prometheus_client shares between worker processes, if it is in use.
-
-    It must be set, to an empty folder, before the workers start (prometheus_client decides
-    at import time whether values live in memory or in files there)."""
+    """The folder prometheus_client shares between worker processes, if it is in use."""
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def prepare_multiprocess_dir(home: Path) -> Path:
+    """For `serve --workers N`, before the workers start: PROMETHEUS_MULTIPROC_DIR (the
+    operator's, or `<home>/metrics`), emptied of a previous run's files, in the environment
+    the workers inherit. prometheus_client decides at import whether values live in memory or
+    in files there, so it must be set before a worker imports it."""
+    folder = Path(multiprocess_dir() or home / "metrics")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return folder
 
 
 class _Yields:
