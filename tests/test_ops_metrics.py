@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -25,16 +26,21 @@ from tests.support import LiveGateway, live_gateway
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
-def scrape(gateway: LiveGateway) -> tuple[Samples, str]:
-    assert gateway.http is not None
-    response = gateway.http.get("/metrics")  # no token: Prometheus scrapes without one
+def scrape_over(http: httpx.Client) -> tuple[Samples, str]:
+    response = http.get("/metrics")  # no token: Prometheus scrapes without one
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    samples: Samples = {}
-    for family in text_string_to_metric_families(response.text):
-        for sample in family.samples:
-            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    samples: Samples = {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
     return samples, response.text
+
+
+def scrape(gateway: LiveGateway) -> tuple[Samples, str]:
+    assert gateway.http is not None
+    return scrape_over(gateway.http)
 
 
 def value(samples: Samples, name: str, **labels: str) -> float:
