@@ -139,6 +139,9 @@ def logging_config(log_format: LogFormat = "json", level: str = "INFO") -> dict[
             "uvicorn": {"handlers": [], "level": level, "propagate": True},
             "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            # Two INFO lines for every run of every job (the checkpoint job runs each second);
+            # helhed.scheduler logs the runs that fail, and /metrics counts them all.
+            "apscheduler": {"handlers": [], "level": "WARNING", "propagate": True},
         },
     }
 
