@@ -47,6 +47,7 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'schemathesis>=3.30'
 	$(BIN)/python tests/fuzz_api.py $(EXAMPLES)
+	HELHED_CRASH_LOOPS=100 HELHED_TEST_POSTGRES_URL="$${HELHED_TEST_POSTGRES_URL:-$$($(BIN)/python tests/find_postgres.py)}" $(BIN)/pytest -q tests/attack/test_crash_consistency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

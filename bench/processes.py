@@ -18,6 +18,7 @@ import httpx
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+PIDS: dict[str, int] = {}  # a running gateway's base URL -> its process id (for profilers)
 
 
 def free_port() -> int:
@@ -80,9 +81,15 @@ def gateway_env(home: Path, database_url: str, sources: list[dict[str, Any]]) ->
 
 @contextmanager
 def gateways(
-    home: Path, database_url: str, sources: list[dict[str, Any]], count: int = 1
+    home: Path,
+    database_url: str,
+    sources: list[dict[str, Any]],
+    count: int = 1,
+    code: Path = ROOT,
 ) -> Iterator[list[str]]:
-    """`count` gateway processes (`helhed serve`), on one database; their base URLs."""
+    """`count` gateway processes (`helhed serve`), on one database; their base URLs. `code`:
+    the checkout whose gateway runs (`python -m gateway` imports from its working directory),
+    for before/after comparisons in one run."""
     with ExitStack() as stack:
         urls = []
         for n in range(count):
@@ -91,13 +98,14 @@ def gateways(
             process = subprocess.Popen(
                 [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
                 env=env,
-                cwd=ROOT,
+                cwd=code,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
             stack.callback(_stop, process)
             url = f"http://127.0.0.1:{port}"
             _wait_healthy(url, process)
+            PIDS[url] = process.pid
             urls.append(url)
         yield urls
 

@@ -40,11 +40,18 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [f"## 1. Overhead ({o['sources']} zero-latency sources, {o['concurrency']} "
                   "clients)", ""]  # fmt: skip
         rows = []
+        names = {"bare": "bare proxy", "gateway": "gateway", "compared": "gateway, compared code"}
         for backend in ("sqlite", "postgres"):
             if backend in o:
-                rows.append(["bare proxy", *(o[backend]["bare"][k] for k in LATENCY)])
-                rows.append([f"gateway ({backend})", *(o[backend]["gateway"][k] for k in LATENCY)])
-                rows.append([f"**ratio ({backend})**", f"**{o[backend]['ratio']}**", "", "", ""])
+                b = o[backend]
+                for key, label in names.items():
+                    if key in b:
+                        suffix = "" if key == "bare" else f" ({backend})"
+                        rows.append([label + suffix, *(b[key][k] for k in LATENCY)])
+                rows.append([f"**ratio ({backend})**", f"**{b['ratio']}**", "", "", ""])
+                if "ratio (compared)" in b:
+                    rows.append([f"ratio, compared code ({backend})", b["ratio (compared)"],
+                                 "", "", ""])  # fmt: skip
         lines += _table(header, rows)
     if "fanout" in w:
         f = w["fanout"]

@@ -70,6 +70,9 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workloads")
     parser.add_argument("--seconds", type=float, default=None, help="per measured run")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--compare", type=Path, default=None, help="another checkout's gateway, in the same rounds"
+    )
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args()
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -88,6 +91,7 @@ def main() -> None:
             quick=args.quick,
             seconds=args.seconds or (2.0 if args.quick else 10.0),
             postgres=None if args.no_postgres else postgres_url(),
+            compare=args.compare,
         )
         for name in chosen:
             started = time.perf_counter()

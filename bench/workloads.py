@@ -8,7 +8,7 @@ import random
 import statistics
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ class Setup:
     quick: bool
     seconds: float
     postgres: str | None
+    compare: Path | None = None  # another checkout's gateway, measured in the same rounds
 
     def sqlite(self, name: str) -> str:
         return f"sqlite:///{self.tmp}/{name}-{uuid.uuid4().hex[:8]}.db"
@@ -114,20 +115,48 @@ def overhead_workload(setup: Setup) -> dict[str, Any]:
             for backend, database in setup.databases("overhead"):
                 home = setup.home(f"overhead-{backend}")
                 headers = caseworker_headers(home)
-                with database as url, gateways(home, url, configs) as (gateway,):
+                with ExitStack() as stack:
+                    url = stack.enter_context(database)
+                    (gateway,) = stack.enter_context(gateways(home, url, configs))
                     open_every_department(gateway, headers)
-                    bare_rounds, gateway_rounds = [], []
+                    targets = {"bare": ([bare], {}), "gateway": ([gateway], headers)}
+                    if setup.compare is not None:
+                        other = (
+                            stack.enter_context(setup.fresh_postgres())
+                            if backend == "postgres"
+                            else setup.sqlite("compare")
+                        )
+                        (before,) = stack.enter_context(
+                            gateways(home, other, configs, code=setup.compare)
+                        )
+                        open_every_department(before, headers)
+                        targets["compared"] = ([before], headers)
+                    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
                     for _ in range(rounds):
-                        run = {"body": VIEW, "seconds": setup.seconds / rounds * 2,
-                               "concurrency": concurrency}  # fmt: skip
-                        bare_rounds.append(load([bare], headers={}, **run))
-                        gateway_rounds.append(load([gateway], headers=headers, **run))
-                bare_figures, gateway_figures = _mean(bare_rounds), _mean(gateway_rounds)
+                        for name, (urls, sent) in targets.items():
+                            runs[name].append(
+                                load(
+                                    urls,
+                                    body=VIEW,
+                                    headers=sent,
+                                    concurrency=concurrency,
+                                    seconds=setup.seconds / rounds * 2,
+                                )
+                            )
+                figures = {name: _mean(measured) for name, measured in runs.items()}
+                bare_rate = figures["bare"]["views_per_s"]
                 result[backend] = {
-                    "bare": bare_figures,
-                    "gateway": gateway_figures,
-                    "ratio": round(gateway_figures["views_per_s"] / bare_figures["views_per_s"], 3),
+                    **figures,
+                    **{
+                        f"ratio{'' if name == 'gateway' else ' (' + name + ')'}": round(
+                            figures[name]["views_per_s"] / bare_rate, 3
+                        )
+                        for name in figures
+                        if name != "bare"
+                    },
                 }
+                if setup.compare is not None:
+                    result[backend]["compared_code"] = str(setup.compare)
     return result
 
 

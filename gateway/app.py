@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from gateway.access_log import lifecycle as access_log
@@ -26,6 +26,7 @@ from gateway.runtime import Runtime
 from gateway.scheduler import JobRunner
 from gateway.signing.router import router as keys_router
 from gateway.sources.router import router as sources_router
+from gateway.text_input import refuse_unstorable_text
 from gateway.views.router import router as views_router
 from gateway.web.i18n import PageLanguageMiddleware, vocabulary_of
 from gateway.web.pages import router as pages_router
@@ -51,6 +52,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         summary="Consent-aware data sharing between municipal departments",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.runtime = runtime
     app.state.jobs = jobs

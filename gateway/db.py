@@ -63,7 +63,18 @@ def make_engine(url: str, pool: PoolSettings | None = None) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **sizing)
+    timeout = pool.connect_timeout_seconds
+    # A server that accepts and then never answers (a black hole) must end in a clean 503,
+    # not in a request that hangs for good.
+    bounded = {
+        "connect_timeout": max(1, round(timeout)),  # libpq takes whole seconds
+        "tcp_user_timeout": round(timeout * 1000),  # sent data left unacknowledged: give up
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
+    return create_engine(url, pool_pre_ping=True, connect_args=bounded, **sizing)
 
 
 @contextmanager

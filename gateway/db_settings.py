@@ -25,3 +25,10 @@ class PoolSettings(BaseModel):
         le=600,
         description="How long a request waits for a free connection before it fails (503)",
     )
+    connect_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=120,
+        description="PostgreSQL: longest wait to connect, and for sent data to be acknowledged "
+        "(a cut cable, a dead host); past it the request fails cleanly (503), never hangs",
+    )

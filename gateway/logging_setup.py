@@ -15,8 +15,6 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from schemas.cpr import birth_date
-
 # Ten digits, with or without the hyphen, not part of a longer number. Deliberately `\d`, wider
 # than a CPR's ASCII digits: a redaction that hides too much costs nothing.
 _CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
@@ -29,19 +27,6 @@ request_id_var: ContextVar[str | None] = ContextVar("helhed_request_id", default
 
 def looks_like_cpr(text: str) -> bool:
     return _CPR_LIKE.search(text) is not None
-
-
-def holds_cpr(text: str) -> bool:
-    """Whether a CPR number could be in `text`: ten digits whose first six are a date. Narrower
-    than the redaction, so that few random ids (a proxy's hex, say) are taken for one."""
-    for match in _CPR_LIKE.finditer(text):
-        digits = match.group().replace("-", "")
-        try:
-            birth_date(digits)
-        except ValueError:
-            continue
-        return True
-    return False
 
 
 def redacted(value: Any) -> Any:

@@ -12,9 +12,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.logging_setup import holds_cpr, request_id_var
+from gateway.logging_setup import request_id_var
 from gateway.ops.metrics import UNMATCHED_ROUTE, Metrics
 from gateway.problems import problem_response
+from schemas.cpr import holds_cpr
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Our own ids carry no digits, so no run of them can pass for a CPR and be redacted in a log.

@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from schemas.problem import Problem
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 _TITLES = {
@@ -23,10 +25,34 @@ _TITLES = {
 }
 
 
+# What every operation behind a bearer token may answer: no token or a bad one (401), roles that do
+# not allow it (403), the issuer's keys, the database or the access log out of reach (503).
+BEARER = (401, 403, 503)
+# What reading a JSON body adds: not JSON at all (400), too large (413), sent as another media
+# type (415), a field that does not validate (422).
+JSON_BODY = (400, 413, 415, 422)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for the problem documents an operation answers with.
+
+    The schema sits under application/problem+json only, the media type the app sends, so
+    clients and schema checkers validate the body they actually get."""
+    schema = Problem.model_json_schema()
+    return {
+        status: {
+            "description": _TITLES.get(status, "Error"),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}},
+        }
+        for status in sorted(set(statuses))
+    }
+
+
 # Validation error types that carry a domain meaning of their own and become the problem's code.
 DOMAIN_CODES = frozenset(
     {
         "invalid_cpr",
+        "cpr_in_free_text",
         "invalid_validity",
         "invalid_data_period",
         "given_by_name_required",

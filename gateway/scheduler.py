@@ -14,6 +14,7 @@ import asyncio
 import inspect
 import logging
 import math
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,10 @@ class ScheduledJob:
     every: timedelta
     run: Callable[[Runtime], Awaitable[None] | None]
     run_at_start: bool = False
+    # A coroutine job still running after this long is cancelled, so that a hung run (a source
+    # that never answers, say) does not keep every later period from running. A blocking job
+    # cannot be stopped from outside its thread; it gets no limit, and no second thread.
+    time_limit: timedelta = timedelta(minutes=10)
 
 
 def period_start(now: datetime, every: timedelta) -> datetime:
@@ -166,6 +171,12 @@ def configured_jobs(runtime: Runtime, jobs: list[ScheduledJob]) -> dict[str, Sch
     }
 
 
+def _offset(job: ScheduledJob) -> timedelta:
+    """Every instance fires a moment after each period starts, not at its very start, so that
+    a little clock skew between instances does not make one of them name the period before."""
+    return min(job.every * 0.1, timedelta(seconds=1))
+
+
 class JobRunner:
     """Runs the jobs on the gateway's own event loop."""
 
@@ -173,27 +184,30 @@ class JobRunner:
         self._runtime = runtime
         self._jobs = configured_jobs(runtime, jobs)
         self._lease = timedelta(seconds=runtime.settings.scheduler.lease_seconds)
+        # The lease holder is this runner, not just the instance name: two processes given the
+        # same name (`--workers`, a copied HELHED_INSTANCE) still never share a lease.
+        self._holder = f"{runtime.settings.instance}/{uuid.uuid4().hex[:12]}"
         self._scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
         self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
         now = datetime.now(UTC)
         for job in self._jobs.values():
-            # Every instance fires a moment after each period starts (not at its very start,
-            # so a little clock skew does not name the period before).
-            offset = min(job.every * 0.1, timedelta(seconds=1))
+            # apscheduler adds a job paused when given next_run_time=None: give it only to
+            # jobs that start at once, so that the others run at their first period.
+            first_run = {"next_run_time": now} if job.run_at_start else {}
             self._scheduler.add_job(
                 self._tick,
                 IntervalTrigger(
                     seconds=job.every.total_seconds(),
-                    start_date=period_start(now, job.every) + offset,
+                    start_date=period_start(now, job.every) + _offset(job),
                 ),
                 args=[job.name],
                 id=job.name,
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=None,  # a busy event loop runs a late tick, never drops it
-                next_run_time=now if job.run_at_start else None,
+                **first_run,
             )
         self._scheduler.start()
 
@@ -203,13 +217,15 @@ class JobRunner:
 
     async def _tick(self, name: str) -> None:
         job = self._jobs[name]
-        await self.run_once(name, period=period_start(self._runtime.clock.now(), job.every))
+        # The period this tick was scheduled for, even when a busy event loop runs it late.
+        fired_for = self._runtime.clock.now() - _offset(job)
+        await self.run_once(name, period=period_start(fired_for, job.every))
 
     async def run_once(self, name: str, *, period: datetime | None = None) -> bool:
         """Run one job now if this instance gets its lease (and, for a period, if the period
         has not run); False when not. Without a period it is a manual run (tests, operators)."""
         job, runtime = self._jobs[name], self._runtime
-        engine, holder, now = runtime.engine, runtime.settings.instance, runtime.clock.now()
+        engine, holder, now = runtime.engine, self._holder, runtime.clock.now()
         claim = RunClaim(name, period or now, "schedule" if period else "manual")
         run_id = await run_in_threadpool(
             begin_run, engine=engine, claim=claim, holder=holder, now=now, lease=self._lease
@@ -236,12 +252,17 @@ class JobRunner:
         renewing = asyncio.create_task(self._renew(job.name))
         try:
             if inspect.iscoroutinefunction(job.run):
-                await job.run(self._runtime)
+                await asyncio.wait_for(job.run(self._runtime), job.time_limit.total_seconds())
             else:  # a blocking job must not stall the requests on this event loop
                 result = await run_in_threadpool(job.run, self._runtime)
                 if inspect.isawaitable(result):
                     await result
             return "ok"
+        except TimeoutError:
+            logger.error(
+                "scheduled job %s ran past its %s limit and was stopped", job.name, job.time_limit
+            )
+            return "failed"
         except Exception:
             logger.exception("scheduled job %s failed", job.name)
             return "failed"
@@ -257,7 +278,7 @@ class JobRunner:
                     take_lease,
                     engine=runtime.engine,
                     job=name,
-                    holder=runtime.settings.instance,
+                    holder=self._holder,
                     now=runtime.clock.now(),
                     lease=self._lease,
                 )

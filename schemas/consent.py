@@ -9,7 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from schemas.cpr import Cpr
+from schemas.cpr import Cpr, FreeText
 from schemas.slugs import Slug
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -25,7 +25,7 @@ class GivenBy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: GivenByKind
-    name: str | None = Field(default=None, max_length=200)
+    name: FreeText | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")
     def _name_for_someone_else(self) -> GivenBy:
@@ -49,7 +49,7 @@ class Evidence(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: EvidenceKind
-    reference: str = Field(min_length=1, max_length=300)
+    reference: FreeText = Field(min_length=1, max_length=300)
     sha256: str | None = Field(default=None, description="SHA-256 of the attached document")
 
     @field_validator("sha256")
@@ -102,7 +102,7 @@ class ConsentTerms(BaseModel):
     purpose: Slug
     valid_from: date
     valid_until: date = Field(description="Inclusive; an end is required (no open-ended consent)")
-    case_ref: str | None = Field(
+    case_ref: FreeText | None = Field(
         default=None,
         min_length=1,
         max_length=100,
@@ -112,10 +112,10 @@ class ConsentTerms(BaseModel):
     data_period: DataPeriod | None = Field(
         default=None, description="Only data about this period is released; none: any period"
     )
-    legal_basis: str | None = Field(
+    legal_basis: FreeText | None = Field(
         default=None, max_length=300, description="Default: the purpose's legal basis"
     )
-    notice_version: str | None = Field(
+    notice_version: FreeText | None = Field(
         default=None, max_length=50, description="Which information text the citizen was shown"
     )
 
@@ -200,7 +200,7 @@ class ConsentChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: FreeText = Field(min_length=1, max_length=1000)
     given_by: GivenBy | None = None
     from_departments: list[Slug] | None = None
     to_departments: list[Slug] | None = None
@@ -208,10 +208,10 @@ class ConsentChange(BaseModel):
     purpose: Slug | None = None
     valid_from: date | None = None
     valid_until: date | None = None
-    case_ref: str | None = None
+    case_ref: FreeText | None = None
     data_period: DataPeriod | None = None
-    legal_basis: str | None = None
-    notice_version: str | None = None
+    legal_basis: FreeText | None = None
+    notice_version: FreeText | None = None
     evidence: Evidence | None = None
 
 
@@ -225,7 +225,7 @@ class ConsentRef(BaseModel):
 class ConsentWithdraw(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: FreeText = Field(min_length=1, max_length=1000)
 
 
 class ConsentPreviewLine(BaseModel):

@@ -17,7 +17,7 @@ from gateway.access_log import checkpoints, proofs
 from gateway.access_log.models import AccessEntryRow, CheckpointRow
 from gateway.access_log.reads import log_read
 from gateway.deps import AuditReader, RuntimeDep, SessionDep
-from gateway.problems import ProblemError
+from gateway.problems import BEARER, ProblemError, problem_responses
 from schemas.access import (
     MAX_POSITION,
     Action,
@@ -26,15 +26,14 @@ from schemas.access import (
     ConsistencyProof,
     InclusionProof,
 )
-from schemas.problem import Problem
 from schemas.times import Moment
 
 router = APIRouter()
 
-_PROBLEMS: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (401, 403, 404, 409, 422, 503)
-}
+_PROBLEMS = problem_responses(*BEARER, 404, 409, 422)
+# Checkpoints and consistency proofs hold hashes only, no entry: anyone may check the log grew
+# without changing, as with Certificate Transparency; no token is asked for.
+_PUBLIC_PROBLEMS = problem_responses(404, 409, 422, 503)
 
 
 def _read(row: CheckpointRow) -> CheckpointRead:
@@ -84,7 +83,7 @@ def inclusion_proof(
     return proof
 
 
-@router.get("/consistency", responses=_PROBLEMS)
+@router.get("/consistency", responses=_PUBLIC_PROBLEMS)
 def consistency_proof(
     session: SessionDep,
     first: Annotated[int, Query(ge=1, le=MAX_POSITION)],
@@ -97,7 +96,7 @@ def consistency_proof(
 @router.get(
     "/checkpoints/latest",
     response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {}}}, **_PROBLEMS},
+    responses={200: {"content": {"text/plain": {}}}, **_PUBLIC_PROBLEMS},
 )
 def latest_checkpoint(session: SessionDep) -> PlainTextResponse:
     """The newest signed checkpoint, as a C2SP signed note (verify with GET /v1/keys)."""
@@ -107,7 +106,7 @@ def latest_checkpoint(session: SessionDep) -> PlainTextResponse:
     return PlainTextResponse(row.note, media_type="text/plain; charset=utf-8")
 
 
-@router.get("/checkpoints", responses=_PROBLEMS)
+@router.get("/checkpoints", responses=_PUBLIC_PROBLEMS)
 def list_checkpoints(
     session: SessionDep,
     since: Annotated[Moment | None, Query(description="Signed at or after")] = None,

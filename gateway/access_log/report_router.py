@@ -19,18 +19,14 @@ from gateway.access_log.report_words import Language
 from gateway.auth.permissions import Permission, permissions_of
 from gateway.db import read_session
 from gateway.deps import AuditReader, AuditReporter, RuntimeDep, SessionDep
-from gateway.problems import ProblemError
+from gateway.problems import BEARER, JSON_BODY, ProblemError, problem_responses
 from schemas.access import Action, Outcome
 from schemas.cpr import Cpr
-from schemas.problem import Problem
 from schemas.times import Moment
 
 router = APIRouter()
 
-_PROBLEMS: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (401, 403, 422, 503)
-}
+_PROBLEMS = problem_responses(*BEARER, *JSON_BODY)
 
 
 class ExportFormat(StrEnum):
@@ -46,7 +42,14 @@ _MEDIA = {
 }
 
 
-@router.get("/export", responses=_PROBLEMS)
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {media: {} for media, _suffix in _MEDIA.values()}},
+        **_PROBLEMS,
+    },
+)
 def export_entries(
     request: Request,
     actor: AuditReader,
@@ -140,7 +143,10 @@ class ReportRequest(BaseModel):
     language: Language = Field(default="da", description="Danish (da) or English (en) sentences")
 
 
-@router.post("/citizen-report", responses=_PROBLEMS)
+@router.post(
+    "/citizen-report",
+    responses={200: {"content": {"application/json": {}, "text/html": {}}}, **_PROBLEMS},
+)
 async def make_citizen_report(
     body: ReportRequest, request: Request, actor: AuditReporter, runtime: RuntimeDep
 ) -> Any:

@@ -20,20 +20,16 @@ from gateway.access_log.verify import verify_log
 from gateway.auth.actor import Actor
 from gateway.db import read_session
 from gateway.deps import AuditReader, AuditVerifier, RuntimeDep, SessionDep
-from gateway.problems import ProblemError
+from gateway.problems import BEARER, JSON_BODY, ProblemError, problem_responses
 from gateway.runtime import Runtime
 from gateway.signing.keys import SigningKeys
 from schemas.access import MAX_POSITION, AccessEntryPage, Action, Outcome, VerifyReport
 from schemas.cpr import Cpr
-from schemas.problem import Problem
 from schemas.times import Moment
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
-PROBLEMS: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (401, 403, 404, 422, 503)
-}
+PROBLEMS = problem_responses(*BEARER, *JSON_BODY, 404)
 
 
 def _cursor(value: str | None) -> int | None:

@@ -59,6 +59,10 @@ def parse(note: str) -> Checkpoint:
     decimal = size_line.isascii() and size_line.isdigit()
     if not decimal or (size_line != "0" and size_line.startswith("0")):
         raise NoteError("the tree size is not a decimal number")
+    # A tree size is a uint64 (c2sp.org/tlog-checkpoint); int() of thousands of digits would
+    # raise a ValueError of its own, not this parser's NoteError.
+    if len(size_line) > 20 or int(size_line) >= 2**64:
+        raise NoteError("the tree size is larger than 64 bits")
     try:
         root = base64.b64decode(root_line, validate=True)
     except ValueError:

@@ -65,7 +65,14 @@ def _logged_version(
 VersionQuery = Annotated[int | None, Query(ge=1, description="Default: the newest version")]
 
 
-@router.get("/{consent_id}/fhir", responses=PROBLEMS)
+FHIR_MEDIA_TYPE = "application/fhir+json"
+
+
+@router.get(
+    "/{consent_id}/fhir",
+    response_class=Response,
+    responses={200: {"content": {FHIR_MEDIA_TYPE: {}}}, **PROBLEMS},
+)
 def consent_as_fhir(
     consent_id: str,
     request: Request,
@@ -86,10 +93,14 @@ def consent_as_fhir(
         detail={"format": "fhir"},
     )
     resource = to_fhir_consent(consent, runtime.catalog)
-    return Response(json.dumps(resource), media_type="application/fhir+json")
+    return Response(json.dumps(resource), media_type=FHIR_MEDIA_TYPE)
 
 
-@router.get("/{consent_id}/receipt", responses=PROBLEMS)
+@router.get(
+    "/{consent_id}/receipt",
+    response_class=Response,
+    responses={200: {"content": {MEDIA_TYPE: {}}}, **PROBLEMS},
+)
 def consent_receipt(
     consent_id: str,
     request: Request,

@@ -30,7 +30,7 @@ from gateway.deps import (
     SessionDep,
     audit_context,
 )
-from gateway.problems import ProblemError
+from gateway.problems import BEARER, JSON_BODY, ProblemError, problem_responses
 from gateway.runtime import Runtime
 from schemas.access import Action, Outcome
 from schemas.consent import (
@@ -45,14 +45,11 @@ from schemas.consent import (
     ConsentStatus,
     ConsentWithdraw,
 )
-from schemas.problem import Problem
+from schemas.cpr import STORED
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"])
 
-PROBLEMS: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (400, 401, 403, 404, 409, 422, 503)
-}
+PROBLEMS = problem_responses(*BEARER, *JSON_BODY, 404, 409)
 
 
 def handled_row(session: Session, runtime: Runtime, actor: Actor, consent_id: str) -> ConsentRow:
@@ -265,10 +262,13 @@ def read_consent(
         target=consent_id,
         consents=[ConsentRef(id=v.id, version=v.version) for v in versions],
     )
-    return ConsentDetail(
-        **newest.model_dump(),
-        versions=versions,
-        events=service.events_of(session=session, consent_id=consent_id),
+    return ConsentDetail.model_validate(
+        {
+            **newest.model_dump(),
+            "versions": versions,
+            "events": service.events_of(session=session, consent_id=consent_id),
+        },
+        context=STORED,
     )
 
 

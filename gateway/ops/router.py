@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -11,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.deps import RuntimeDep
 from gateway.ops.live import live_metrics
 from gateway.ops.metrics import scrape_registry
-from gateway.problems import problem_response
+from gateway.problems import problem_response, problem_responses
 
 router = APIRouter(tags=["operations"])
 
@@ -22,7 +23,7 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", response_model=None)
+@router.get("/ready", response_model=None, responses=problem_responses(503))
 def ready(runtime: RuntimeDep) -> dict[str, object] | Response:
     """Ready to serve: the database answers and holds the access log."""
     try:
@@ -33,7 +34,7 @@ def ready(runtime: RuntimeDep) -> dict[str, object] | Response:
     return {"status": "ready", "log_entries": size, "sources": len(runtime.adapters)}
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(runtime: RuntimeDep) -> Response:
     """Prometheus text format: counters of this process (or of every worker), gauges of now."""
     registry = scrape_registry(runtime.metrics, lambda: live_metrics(runtime))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from gateway.deps import CitizenViewer, RuntimeDep, audit_context
+from gateway.problems import BEARER, JSON_BODY, problem_responses
 from gateway.views.service import build_citizen_view
-from schemas.problem import Problem
 from schemas.view import CitizenView, ViewRequest
 
 router = APIRouter(prefix="/v1/views", tags=["views"])
@@ -15,10 +15,8 @@ router = APIRouter(prefix="/v1/views", tags=["views"])
 @router.post(
     "",
     response_model=CitizenView,
-    responses={
-        code: {"model": Problem, "content": {"application/problem+json": {}}}
-        for code in (400, 401, 403, 422, 503)
-    },
+    # 429: more views a minute than the per-user limit allows.
+    responses=problem_responses(*BEARER, *JSON_BODY, 429),
 )
 async def view_citizen(
     body: ViewRequest, request: Request, actor: CitizenViewer, runtime: RuntimeDep
