@@ -237,6 +237,7 @@ class JobRunner:
         try:
             outcome = await self._run_renewing_lease(job)
         finally:
+            runtime.metrics.job_runs.labels(name, outcome).inc()
             await run_in_threadpool(
                 end_run,
                 engine=engine,
