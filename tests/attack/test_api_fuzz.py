@@ -195,7 +195,7 @@ def _fuzz(
     """Every operation, `per_operation` examples each, counted in the fuzz tally."""
     headers = _headers(gateway, kind)
     operations = _operations(schema)
-    tally, failures = Tally(), 1
+    tally = Tally()
     try:
         with requests.Session() as http:
             for operation in operations:
@@ -210,9 +210,8 @@ def _fuzz(
                     per_operation=per_operation,
                     tally=tally,
                 )
-        failures = 0
     finally:
-        record("api", kind=kind, operations=len(operations), examples=tally.sent, failures=failures)
+        record("api", kind=kind, operations=len(operations), examples=tally.sent)
 
 
 def test_exactly_the_public_operations_declare_no_401(schema: Any) -> None:
@@ -229,14 +228,14 @@ def test_exactly_the_public_operations_declare_no_401(schema: Any) -> None:
 def test_every_role_gets_only_documented_answers(
     fuzzed: LiveGateway, schema: Any, consent_ids: list[str], kind: str
 ) -> None:
-    _fuzz(fuzzed, schema, consent_ids, kind, examples(short=5, long=150))
+    _fuzz(fuzzed, schema, consent_ids, kind, examples(short=5, long=50))
 
 
 @pytest.mark.parametrize("kind", BROKEN)
 def test_broken_tokens_get_only_401s(
     fuzzed: LiveGateway, schema: Any, consent_ids: list[str], kind: str
 ) -> None:
-    _fuzz(fuzzed, schema, consent_ids, kind, examples(short=1, long=30))
+    _fuzz(fuzzed, schema, consent_ids, kind, examples(short=1, long=8))
 
 
 # Found by the fuzzer on PostgreSQL: a NUL character (its text and jsonb hold none) or an unpaired
