@@ -1,10 +1,11 @@
 """Counts from the fuzz targets, and the summary `make fuzz` ends with.
 
 Each target records one line per run (target, examples, failures; for the API fuzzer also the
-operations and the role or token kind sent) in
-the file HELHED_FUZZ_TALLY names; without it, nothing is written (a plain `make test`).
-`python tests/fuzz_summary.py FILE` prints one line per target and a total line, and exits 1
-when any target failed or recorded nothing.
+operations and the role or token kind sent) in the file HELHED_FUZZ_TALLY names; without it,
+nothing is written (a plain `make test`).
+Loaded as a pytest plugin (`-p tests.fuzz_summary`), it also records each failed test as a
+failure of its target. `python tests/fuzz_summary.py FILE` prints one line per target and a
+total line, and exits 1 when any target failed or recorded nothing.
 """
 
 from __future__ import annotations
@@ -14,8 +15,22 @@ import os
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 TALLY_ENV = "HELHED_FUZZ_TALLY"
+
+
+def target_of(nodeid: str) -> str:
+    """`api` for the API fuzzer's tests, `input <test>` for each input target."""
+    module, _, test = nodeid.partition("::")
+    if module.endswith("test_api_fuzz.py"):
+        return "api"
+    return f"input {test.split('[')[0].removeprefix('test_')}"
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    if report.failed:
+        record(target_of(report.nodeid), examples=0, failures=1)
 
 
 def record(
