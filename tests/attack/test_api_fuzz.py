@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 import requests
 import schemathesis
@@ -267,3 +268,21 @@ def test_text_no_database_can_store_is_refused_and_nothing_written(
     assert by_id.status_code in {404, 422}, by_id.text
     withdrawals = gateway.audit_entries(action="consent.withdraw", outcome="success")
     assert [e for e in withdrawals if e["citizen"] == citizen] == []
+
+
+# Found probing the edges of time: a moment next to datetime's ends overflowed once in UTC or
+# moved by a week: a 500 (anomalies), a 503 (entries) and an export cut off mid-stream.
+EDGE_TIMES = [
+    "/v1/audit/anomalies?until=0001-01-01T00:00:00Z",
+    "/v1/audit/entries?since=9999-12-31T23:59:59-23:59",
+    "/v1/audit/entries?until=0001-01-01T00:00:00%2B23:59",
+    "/v1/audit/export?format=csv&since=0001-01-01T00:00:00%2B23:59",
+    "/v1/audit/checkpoints?since=0001-01-01T00:00:00%2B23:59",
+]
+
+
+@pytest.mark.parametrize("path", EDGE_TIMES)
+def test_a_time_at_the_edge_of_the_calendar_is_a_422(gateway: LiveGateway, path: str) -> None:
+    with httpx.Client(base_url=gateway.base_url, timeout=30) as http:
+        answer = http.get(path, headers=gateway.headers("dpo", None))
+    assert (answer.status_code, answer.json()["code"]) == (422, "invalid_time"), answer.text
