@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,19 @@ def assume_danish_time(value: datetime) -> datetime:
 
 # A moment given in a query or a body: always timezone-aware once validated, and in range.
 Moment = Annotated[datetime, AfterValidator(assume_danish_time)]
+
+
+def in_calendar_range(value: date) -> date:
+    """A consent's day: the engine counts days from it (9999-12-31 plus one was a 500)."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise PydanticCustomError(
+            "invalid_time", f"A day must lie in the years {FIRST_YEAR} to {LAST_YEAR}"
+        )
+    return value
+
+
+# A calendar day given in a body (a consent's validity, its data period).
+Day = Annotated[date, AfterValidator(in_calendar_range)]
 
 
 def in_utc(value: datetime) -> datetime:

@@ -286,3 +286,13 @@ def test_a_time_at_the_edge_of_the_calendar_is_a_422(gateway: LiveGateway, path:
     with httpx.Client(base_url=gateway.base_url, timeout=30) as http:
         answer = http.get(path, headers=gateway.headers("dpo", None))
     assert (answer.status_code, answer.json()["code"]) == (422, "invalid_time"), answer.text
+
+
+@pytest.mark.parametrize("path", ["/v1/consents", "/v1/consents/preview"])
+def test_a_consent_day_at_the_end_of_the_calendar_is_a_422(gateway: LiveGateway, path: str) -> None:
+    """Found the same way: the consent engine counts days past 9999-12-31, a 500."""
+    citizen = fresh_cpr()
+    body = consent_body(citizen, valid_from="9999-12-30", valid_until="9999-12-31")
+    answer = gateway.post(path, body)
+    assert (answer.status_code, answer.json()["code"]) == (422, "invalid_time"), answer.text
+    assert gateway.post("/v1/consents/search", {"citizen": citizen}).json()["consents"] == []
