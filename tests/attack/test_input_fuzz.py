@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 from sqlalchemy import Engine, text
 
@@ -42,6 +42,7 @@ from gateway.migrate import upgrade
 from gateway.sources.drop_store import FragmentSeal, SqlDropStore
 from schemas.consent import ConsentCreate
 from schemas.cpr import birth_date, normalize_cpr
+from schemas.times import Day, Moment
 from tests.attack import examples
 from tests.builders import consent_body
 from tests.conftest import fresh_cpr
@@ -91,6 +92,8 @@ JSON = st.recursive(
 )
 
 
+MOMENT, DAY = TypeAdapter(Moment), TypeAdapter(Day)
+
 # --- the CPR parser ----------------------------------------------------------------------------
 
 
@@ -123,6 +126,36 @@ def test_every_real_cpr_is_accepted_in_both_spellings(
     assert normalize_cpr(cpr) == normalize_cpr(f"{cpr[:6]}-{cpr[6:]}") == cpr
     # The serial's seventh digit picks the century; day, month and year in it are the date's.
     assert (found.day, found.month, found.year % 100) == (born.day, born.month, born.year % 100)
+
+
+@fuzz_settings(100, 20_000)
+@given(
+    moment=st.one_of(
+        st.datetimes(max_value=datetime(1, 1, 9)),  # the calendar's edges, then anywhere
+        st.datetimes(min_value=datetime(9999, 12, 24)),
+        st.datetimes(),
+    ).flatmap(
+        lambda naive: (
+            st.sampled_from([naive]) | st.timezones().map(lambda zone: naive.replace(tzinfo=zone))
+        )
+    ),
+    day=st.dates(max_value=date(1, 1, 9)) | st.dates(min_value=date(9999, 12, 24)) | st.dates(),
+)
+@example(moment=datetime(1, 1, 1), day=date(9999, 12, 31))
+def test_an_accepted_time_can_be_counted_with_in_utc(
+    moment: datetime, day: date, counted: Counted
+) -> None:
+    """Times and days from clients: refused (invalid_time), or safe to move by a year in UTC."""
+    counted()
+    for adapter, value in ((MOMENT, moment), (DAY, day)):
+        try:
+            accepted = adapter.validate_python(value)
+        except ValidationError as error:
+            assert {e["type"] for e in error.errors()} == {"invalid_time"}  # noqa: PT017
+            continue
+        if isinstance(accepted, datetime):
+            accepted = accepted.astimezone(UTC)
+        assert accepted - timedelta(days=366) < accepted + timedelta(days=366)
 
 
 # --- the consent validator and consent recording -----------------------------------------------
