@@ -74,10 +74,10 @@ class FragmentMapping(BaseModel):
     def _reader(self, expression: ParsedResult) -> Callable[[Any], Any]:
         """Most fields are a plain key or dotted path (`engagementId`, `person.name`): those
         are read with dict look-ups, as JMESPath would read them; the rest are interpreted."""
-        path = _field_path(expression.parsed)
-        if path is None:
+        direct = _direct_reader(expression.parsed)
+        if direct is None:
             return lambda record: self._search(expression, record)
-        return lambda record: _walk(path, record)
+        return direct
 
     @model_validator(mode="after")
     def _compile(self) -> FragmentMapping:
@@ -176,6 +176,30 @@ def _field_path(node: Any) -> tuple[str, ...] | None:
         parts = [_field_path(child) for child in node["children"]]
         if all(part is not None for part in parts):
             return tuple(key for part in parts if part is not None for key in part)
+    return None
+
+
+def _false_like(value: Any) -> bool:
+    """JMESPath's false: null, false, and an empty string, array or object (0 is true)."""
+    return value is None or value is False or (isinstance(value, str | list | dict) and not value)
+
+
+def _direct_reader(node: Any) -> Callable[[Any], Any] | None:
+    """A plain Python reader for the JMESPath forms mappings use most: dotted field paths and
+    `a || b` of them (a fallback field, e.g. `benefit.rate || price.amount`), with JMESPath's
+    own semantics; None for anything else, which the interpreter reads."""
+    path = _field_path(node)
+    if path is not None:
+        return lambda record: _walk(path, record)
+    if node["type"] == "or_expression":
+        left, right = (_direct_reader(child) for child in node["children"])
+        if left is not None and right is not None:
+
+            def either(record: Any) -> Any:
+                value = left(record)
+                return right(record) if _false_like(value) else value
+
+            return either
     return None
 
 

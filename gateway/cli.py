@@ -56,8 +56,18 @@ def serve(
     config: ConfigOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes sharing the port; each has its own connection pool "
+            "(several instances on one PostgreSQL: see docs/configuration.md)",
+        ),
+    ] = 1,
 ) -> None:
     """Run the gateway (the database is upgraded first)."""
+    import os
+
     import uvicorn
 
     from adapters.registry import SourceConfigError
@@ -65,18 +75,35 @@ def serve(
     from gateway.logging_setup import install_cpr_redaction
     from gateway.migrate import upgrade
     from gateway.runtime import build_runtime
+    from gateway.serve_worker import CONFIG_ENV
 
     settings = _settings(config)
+    if config is None:
+        config = found_config_file()
+    origin = config or "environment"
     try:
         runtime = build_runtime(settings)
-    except SourceConfigError as error:  # names the source and the field; we add the file
-        origin = config or "environment"
+        app = create_app(runtime)  # also checks the [scheduler] periods name known jobs
+    except (SourceConfigError, ConfigError) as error:  # names the item; we add the file
         errors.print(
             f"[red]Configuration error[/red]\n{escape(f'{origin}: {error}')}", highlight=False
         )
         raise typer.Exit(2) from None
     upgrade(runtime.engine)
-    server_config = uvicorn.Config(create_app(runtime), host=host, port=port, log_level="info")
+    if workers > 1:
+        # Each worker builds its own runtime from the same configuration, in its own process.
+        runtime.engine.dispose()
+        os.environ[CONFIG_ENV] = str(config or "")
+        uvicorn.run(
+            "gateway.serve_worker:worker_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+        return
+    server_config = uvicorn.Config(app, host=host, port=port, log_level="info")
     install_cpr_redaction()  # after uvicorn has made its log handlers
     uvicorn.Server(server_config).run()
 

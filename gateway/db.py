@@ -18,6 +18,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from gateway.db_settings import PoolSettings
+
 _IMMEDIATE = "helhed_sqlite_immediate"
 
 
@@ -44,17 +46,35 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool: PoolSettings | None = None) -> Engine:
+    """An engine whose pool is sized as configured (each process has its own pool)."""
+    pool = pool or PoolSettings()
+    sizing: dict[str, Any] = {
+        "pool_size": pool.pool_size,
+        "max_overflow": pool.max_overflow,
+        "pool_timeout": pool.pool_timeout_seconds,
+    }
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=10
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **sizing
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    timeout = pool.connect_timeout_seconds
+    # A server that accepts and then never answers (a black hole) must end in a clean 503,
+    # not in a request that hangs for good.
+    bounded = {
+        "connect_timeout": max(1, round(timeout)),  # libpq takes whole seconds
+        "tcp_user_timeout": round(timeout * 1000),  # sent data left unacknowledged: give up
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
+    return create_engine(url, pool_pre_ping=True, connect_args=bounded, **sizing)
 
 
 @contextmanager

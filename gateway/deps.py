@@ -23,7 +23,6 @@ from gateway.auth.permissions import (
 )
 from gateway.auth.tokens import IssuerUnavailable, TokenRejected
 from gateway.db import read_session
-from gateway.limits import enforce_view_limits
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
 from gateway.web.cookies import session_token
@@ -177,22 +176,8 @@ async def citizen_in_body(request: Request) -> str | None:
         return None  # the body's validation will refuse it
 
 
-async def _viewer_within_limits(
-    request: Request,
-    runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(authorized(Permission.VIEW_CITIZEN))],
-) -> Actor:
-    await run_in_threadpool(
-        enforce_view_limits,
-        runtime=runtime,
-        actor=actor,
-        citizen=await citizen_in_body(request),
-        context=audit_context(request, actor),
-    )
-    return actor
-
-
-CitizenViewer = Annotated[Actor, Depends(_viewer_within_limits)]
+# The view checks the user's limits itself, in the same read as the citizen's consents.
+CitizenViewer = Annotated[Actor, Depends(authorized(Permission.VIEW_CITIZEN))]
 ConsentRecorder = Annotated[Actor, Depends(authorized(Permission.RECORD_CONSENT))]
 ConsentReader = Annotated[Actor, Depends(authorized(Permission.READ_CONSENT))]
 ConsentVersioner = Annotated[Actor, Depends(authorized(Permission.VERSION_CONSENT))]

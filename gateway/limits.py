@@ -3,83 +3,112 @@
 The log already holds every view with its actor, time and citizen hash, on every instance's
 shared database; counting there needs no extra state and no stickiness between instances.
 Refused attempts count too, so a client that keeps hammering stays refused until it pauses.
+
+All three counts come from one statement, and each stops as soon as its answer is known (the
+per-minute count at the limit, the distinct citizens at the alert threshold, the earlier flag
+at the first one), so a busy user's long history costs no more than the limits themselves.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import col, select
+from sqlalchemy import Connection, bindparam, func, literal, select
 
 from gateway.access_log.models import AccessEntryRow
 from gateway.access_log.service import (
     AccessEvent,
-    AccessLogUnavailable,
     AuditContext,
     record_access,
 )
 from gateway.auth.actor import Actor
-from gateway.db import read_session
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
 from schemas.access import Action, Outcome
 
-
-def enforce_view_limits(
-    *, runtime: Runtime, actor: Actor, citizen: str | None, context: AuditContext
-) -> None:
-    """Refuse a view over the per-minute limit; flag a burst of many distinct citizens."""
-    try:
-        _enforce(runtime=runtime, actor=actor, citizen=citizen, context=context)
-    except SQLAlchemyError as error:
-        # The limits are read from the log: no log, no view (rule 2).
-        raise AccessLogUnavailable(type(error).__name__) from error
+_LOG = AccessEntryRow.__table__.c  # type: ignore[attr-defined]
 
 
-def _enforce(*, runtime: Runtime, actor: Actor, citizen: str | None, context: AuditContext) -> None:
+@dataclass(frozen=True)
+class Burst:
+    """A user has viewed more distinct citizens in the window than the alert allows."""
+
+    distinct_citizens: int
+    threshold: int
+    window_minutes: int
+
+
+def _capped_count(query: Any, cap: str) -> Any:
+    """How many rows the query has, counting no further than the parameter `cap`."""
+    return (
+        select(func.count()).select_from(query.limit(bindparam(cap)).subquery()).scalar_subquery()
+    )
+
+
+# Built once: each view only binds its values, and SQLAlchemy reuses the compiled statement.
+_MINE = _LOG.actor_subject == bindparam("subject")
+_VIEWS = (_MINE, _LOG.action == Action.VIEW.value)
+_RECENT = _capped_count(
+    select(literal(1)).where(*_VIEWS, _LOG.at >= bindparam("minute_ago")), "views_cap"
+)
+# Other citizens than this one, viewed in the window: this view adds this one to them.
+_OTHERS = _capped_count(
+    select(_LOG.citizen_hash)
+    .where(*_VIEWS, _LOG.outcome == Outcome.SUCCESS.value, _LOG.at >= bindparam("window_start"))
+    .where(_LOG.citizen_hash.is_distinct_from(bindparam("this")))
+    .distinct(),
+    "alert_cap",
+)
+_FLAGGED = _capped_count(
+    select(literal(1)).where(
+        _MINE, _LOG.action == Action.VIEW_BURST.value, _LOG.at >= bindparam("window_start")
+    ),
+    "one",
+)
+_RECENT_ONLY = select(_RECENT)
+_ALL_THREE = select(_RECENT, _OTHERS, _FLAGGED)
+
+
+def check_view_limits(
+    *, connection: Connection, runtime: Runtime, actor: Actor, citizen: str | None, now: datetime
+) -> Burst | None:
+    """Refuse (429) a view over the per-minute limit; a Burst when one is to be flagged."""
     settings = runtime.settings
-    now = runtime.clock.now()
-    window_start = now - timedelta(minutes=settings.distinct_citizens_window_minutes)
-    mine = (col(AccessEntryRow.actor_subject) == actor.subject,)
-    with read_session(runtime.engine) as session:
-        recent = session.exec(
-            select(func.count())
-            .select_from(AccessEntryRow)
-            .where(*mine, col(AccessEntryRow.action) == Action.VIEW.value)
-            .where(col(AccessEntryRow.at) >= now - timedelta(minutes=1))
-        ).one()
-        if recent >= settings.views_per_minute:
-            raise ProblemError(
-                429,
-                "rate_limited",
-                f"At most {settings.views_per_minute} citizen views a minute; try again shortly",
-                headers={"Retry-After": "60"},
-                citizen=citizen,
-            )
-        if citizen is None:
-            return
-        seen = set(
-            session.exec(
-                select(AccessEntryRow.citizen_hash)
-                .where(*mine, col(AccessEntryRow.action) == Action.VIEW.value)
-                .where(col(AccessEntryRow.outcome) == Outcome.SUCCESS.value)
-                .where(col(AccessEntryRow.at) >= window_start)
-                .distinct()
-            ).all()
+    parameters: dict[str, Any] = {
+        "subject": actor.subject,
+        "minute_ago": now - timedelta(minutes=1),
+        "views_cap": settings.views_per_minute,
+    }
+    if citizen is None:
+        (count,) = connection.execute(_RECENT_ONLY, parameters).one()
+        others, flagged = 0, 1
+    else:
+        window = timedelta(minutes=settings.distinct_citizens_window_minutes)
+        parameters |= {
+            "window_start": now - window,
+            "this": runtime.protector.lookup_hash(citizen),
+            "alert_cap": settings.distinct_citizens_alert,
+            "one": 1,
+        }
+        count, others, flagged = connection.execute(_ALL_THREE, parameters).one()
+    if count >= settings.views_per_minute:
+        raise ProblemError(
+            429,
+            "rate_limited",
+            f"At most {settings.views_per_minute} citizen views a minute; try again shortly",
+            headers={"Retry-After": "60"},
+            citizen=citizen,
         )
-        seen.add(runtime.protector.lookup_hash(citizen))
-        if len(seen) <= settings.distinct_citizens_alert:
-            return
-        flagged = session.exec(
-            select(func.count())
-            .select_from(AccessEntryRow)
-            .where(*mine, col(AccessEntryRow.action) == Action.VIEW_BURST.value)
-            .where(col(AccessEntryRow.at) >= window_start)
-        ).one()
-    if flagged:
-        return  # once per window is enough for the DPO to look
+    if others + 1 <= settings.distinct_citizens_alert or flagged:
+        return None  # below the threshold, or flagged once in this window: enough to look
+    return Burst(
+        others + 1, settings.distinct_citizens_alert, settings.distinct_citizens_window_minutes
+    )
+
+
+def flag_burst(*, runtime: Runtime, context: AuditContext, burst: Burst, now: datetime) -> None:
     record_access(
         engine=runtime.engine,
         protector=runtime.protector,
@@ -89,9 +118,9 @@ def _enforce(*, runtime: Runtime, actor: Actor, citizen: str | None, context: Au
             outcome=Outcome.SUCCESS,
             reason="many_distinct_citizens",
             detail={
-                "distinct_citizens": len(seen),
-                "threshold": settings.distinct_citizens_alert,
-                "window_minutes": settings.distinct_citizens_window_minutes,
+                "distinct_citizens": burst.distinct_citizens,
+                "threshold": burst.threshold,
+                "window_minutes": burst.window_minutes,
             },
         ),
         now=now,

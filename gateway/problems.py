@@ -53,6 +53,7 @@ DOMAIN_CODES = frozenset(
     {
         "invalid_cpr",
         "invalid_time",
+        "cpr_in_free_text",
         "invalid_validity",
         "invalid_data_period",
         "given_by_name_required",

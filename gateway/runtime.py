@@ -41,7 +41,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         issuers.append(trusted_dev_issuer(settings))
     runtime = Runtime(
         settings=settings,
-        engine=make_engine(settings.sqlalchemy_url),
+        engine=make_engine(settings.sqlalchemy_url, settings.database),
         protector=CprProtector.from_keys_dir(settings.keys_dir),
         verifier=TokenVerifier(issuers),
         adapters=build_adapters(settings.sources),

@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDic
 from adapters.protocol import SourceConfig
 from gateway import catalog_defaults
 from gateway.access_log.config import AuditSettings
+from gateway.db_settings import PoolSettings
+from gateway.scheduler_settings import SchedulerSettings
 from gateway.views.insights.config import InsightSettings
 from schemas.catalog import Catalog, Category, Department, Purpose
 
@@ -155,6 +157,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: a SQLite file in the data folder"
     )
+    database: PoolSettings = Field(
+        default_factory=PoolSettings, description="The connection pool of each process"
+    )
     instance: str = Field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}",
         description="Names this gateway process in the access log",
@@ -173,6 +178,9 @@ class Settings(BaseSettings):
     dev_token_ttl_minutes: int = Field(default=480, gt=0, le=7 * 24 * 60)
     scheduler_enabled: bool = Field(
         default=True, description="Run scheduled jobs in this process (each run takes a lease)"
+    )
+    scheduler: SchedulerSettings = Field(
+        default_factory=SchedulerSettings, description="Job leases and periods"
     )
     issuers: list[TrustedIssuer] = Field(default_factory=list)
     departments: list[Department] = Field(

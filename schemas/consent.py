@@ -9,7 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from schemas.cpr import Cpr
+from schemas.cpr import Cpr, FreeText
 from schemas.slugs import Slug
 from schemas.times import Day
 
@@ -26,7 +26,7 @@ class GivenBy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: GivenByKind
-    name: str | None = Field(default=None, max_length=200)
+    name: FreeText | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")
     def _name_for_someone_else(self) -> GivenBy:
@@ -50,7 +50,7 @@ class Evidence(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: EvidenceKind
-    reference: str = Field(min_length=1, max_length=300)
+    reference: FreeText = Field(min_length=1, max_length=300)
     sha256: str | None = Field(default=None, description="SHA-256 of the attached document")
 
     @field_validator("sha256")
@@ -103,7 +103,7 @@ class ConsentTerms(BaseModel):
     purpose: Slug
     valid_from: Day
     valid_until: Day = Field(description="Inclusive; an end is required (no open-ended consent)")
-    case_ref: str | None = Field(
+    case_ref: FreeText | None = Field(
         default=None,
         min_length=1,
         max_length=100,
@@ -113,10 +113,10 @@ class ConsentTerms(BaseModel):
     data_period: DataPeriod | None = Field(
         default=None, description="Only data about this period is released; none: any period"
     )
-    legal_basis: str | None = Field(
+    legal_basis: FreeText | None = Field(
         default=None, max_length=300, description="Default: the purpose's legal basis"
     )
-    notice_version: str | None = Field(
+    notice_version: FreeText | None = Field(
         default=None, max_length=50, description="Which information text the citizen was shown"
     )
 
@@ -201,7 +201,7 @@ class ConsentChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: FreeText = Field(min_length=1, max_length=1000)
     given_by: GivenBy | None = None
     from_departments: list[Slug] | None = None
     to_departments: list[Slug] | None = None
@@ -209,10 +209,10 @@ class ConsentChange(BaseModel):
     purpose: Slug | None = None
     valid_from: Day | None = None
     valid_until: Day | None = None
-    case_ref: str | None = None
+    case_ref: FreeText | None = None
     data_period: DataPeriod | None = None
-    legal_basis: str | None = None
-    notice_version: str | None = None
+    legal_basis: FreeText | None = None
+    notice_version: FreeText | None = None
     evidence: Evidence | None = None
 
 
@@ -226,7 +226,7 @@ class ConsentRef(BaseModel):
 class ConsentWithdraw(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: FreeText = Field(min_length=1, max_length=1000)
 
 
 class ConsentPreviewLine(BaseModel):

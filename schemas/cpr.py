@@ -11,7 +11,7 @@ import re
 from datetime import date
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 # ASCII digits only: `\d` also matches Arabic-Indic and other Unicode digits, which int() reads
@@ -58,3 +58,38 @@ def mask_cpr(cpr: str) -> str:
 
 
 Cpr = Annotated[str, BeforeValidator(normalize_cpr)]
+
+
+# A CPR-shaped run inside free text: ten digits, the hyphen optional, not part of a longer number.
+_CPR_INSIDE = re.compile(r"(?<![0-9])([0-9]{6})-?([0-9]{4})(?![0-9])")
+# Validation context for data read back from the database: it was checked when written, and a
+# row written before a rule existed must still be readable.
+STORED = {"stored": True}
+
+
+def holds_cpr(text: str) -> bool:
+    """Whether the text contains something that reads as a CPR (a real date and four digits)."""
+    for match in _CPR_INSIDE.finditer(text):
+        try:
+            birth_date(match.group(1) + match.group(2))
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def _no_cpr_inside(value: str | None, info: ValidationInfo) -> str | None:
+    """Free text is stored and logged as typed, so a CPR in it would sit in plain text in the
+    database and the access log (rule 5): it is refused, and the citizen named by the body's
+    `citizen` field instead."""
+    if value is None or (info.context or {}).get("stored"):
+        return value
+    if holds_cpr(value):
+        raise PydanticCustomError(
+            "cpr_in_free_text",
+            "Free text may not contain a CPR number; the citizen is already named by the consent",
+        )
+    return value
+
+
+FreeText = Annotated[str, AfterValidator(_no_cpr_inside)]

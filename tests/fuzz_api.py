@@ -105,6 +105,7 @@ def main() -> int:
                     failures=int(result.returncode != 0),
                     operations=operations,
                     kind=role or "no token",
+                    tests=1,
                 )
                 failed |= result.returncode != 0
             return 1 if failed else 0

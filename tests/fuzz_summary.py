@@ -21,20 +21,30 @@ TALLY_ENV = "HELHED_FUZZ_TALLY"
 
 
 def target_of(nodeid: str) -> str:
-    """`api` for the API fuzzer's tests, `input <test>` for each input target."""
+    """`api` for the API fuzzer's tests, `input <test>` for each input target, else the
+    module's name (`crash_consistency`)."""
     module, _, test = nodeid.partition("::")
     if module.endswith("test_api_fuzz.py"):
         return "api"
-    return f"input {test.split('[')[0].removeprefix('test_')}"
+    if module.endswith("test_input_fuzz.py"):
+        return f"input {test.split('[')[0].removeprefix('test_')}"
+    return Path(module).stem.removeprefix("test_")
 
 
 def pytest_runtest_logreport(report: Any) -> None:
-    if report.failed:
-        record(target_of(report.nodeid), examples=0, failures=1)
+    """Each test's outcome, counted against its target (its examples are counted by the test)."""
+    if report.when == "call" or report.failed:
+        record(target_of(report.nodeid), examples=0, failures=int(report.failed), tests=1)
 
 
 def record(
-    target: str, *, examples: int, failures: int = 0, operations: int = 0, kind: str = ""
+    target: str,
+    *,
+    examples: int,
+    failures: int = 0,
+    operations: int = 0,
+    kind: str = "",
+    tests: int = 0,
 ) -> None:
     path = os.environ.get(TALLY_ENV)
     if not path:
@@ -45,6 +55,7 @@ def record(
         "failures": failures,
         "operations": operations,
         "kind": kind,
+        "tests": tests,
     }
     with Path(path).open("a", encoding="utf-8") as tally:
         tally.write(json.dumps(line) + "\n")
@@ -56,7 +67,7 @@ def summarise(lines: list[dict[str, int | str]]) -> tuple[list[str], bool]:
     for line in lines:
         name = str(line["target"])
         counts = targets[name]
-        counts["runs"] += 1
+        counts["tests"] += int(line.get("tests", 0))
         counts["examples"] += int(line["examples"])
         counts["failures"] += int(line["failures"])
         counts["operations"] = max(counts["operations"], int(line.get("operations", 0)))

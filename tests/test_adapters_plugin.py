@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -13,6 +11,7 @@ import pytest
 from adapters.protocol import ENTRY_POINT_GROUP, SourceConfig
 from adapters.registry import SourceConfigError, build_adapters
 from adapters.resilience import Resilient, unwrap
+from tests.plugins import installed_distribution
 from tests.support import live_gateway
 
 # The whole plugin, as docs/adapters.md shows it: a module and its package metadata.
@@ -57,17 +56,14 @@ CPR = "0101901234"
 @pytest.fixture
 def installed_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A tiny distribution on sys.path: its dist-info makes the entry point real."""
-    (tmp_path / "helhed_notebook.py").write_text(PLUGIN_MODULE, encoding="utf-8")
-    dist_info = tmp_path / "helhed_notebook-0.1.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: helhed-notebook\nVersion: 0.1\n", encoding="utf-8"
-    )
-    (dist_info / "entry_points.txt").write_text(ENTRY_POINTS, encoding="utf-8")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    importlib.invalidate_caches()
-    yield tmp_path
-    sys.modules.pop("helhed_notebook", None)
+    with installed_distribution(
+        tmp_path,
+        monkeypatch,
+        module="helhed_notebook",
+        code=PLUGIN_MODULE,
+        entry_points=ENTRY_POINTS,
+    ) as folder:
+        yield folder
 
 
 def _config(**changes: object) -> dict[str, object]:

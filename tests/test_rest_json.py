@@ -195,3 +195,28 @@ def test_a_dotted_field_reads_what_jmespath_reads(record: Any, path: list[str]) 
     )
     read = next(reader for target, _h, _m, reader in mapping._plan if target == "attributes.probe")
     assert read(record) == jmespath.search(expression, record)
+
+
+_SCALARS = st.none() | st.booleans() | st.integers(-1, 1) | st.sampled_from(["", "x"])
+_VALUES = _SCALARS | st.lists(_SCALARS, max_size=1) | st.dictionaries(_KEYS, _SCALARS, max_size=1)
+
+
+@given(
+    record=st.dictionaries(_KEYS, _VALUES | st.dictionaries(_KEYS, _VALUES, max_size=3)),
+    left=st.lists(_KEYS, min_size=1, max_size=2),
+    right=st.lists(_KEYS, min_size=1, max_size=2),
+)
+def test_a_fallback_field_reads_what_jmespath_reads(
+    record: Any, left: list[str], right: list[str]
+) -> None:
+    """`a.b || c` skips the interpreter too, with JMESPath's falsiness (0 is true, "" false)."""
+
+    def dotted(path: list[str]) -> str:
+        return ".".join(f'"{key}"' if "-" in key else key for key in path)
+
+    expression = f"{dotted(left)} || {dotted(right)}"
+    mapping = FragmentMapping.model_validate(
+        {"fields": {**MAPPING["fields"], "attributes.probe": expression}}
+    )
+    read = next(reader for target, _h, _m, reader in mapping._plan if target == "attributes.probe")
+    assert read(record) == jmespath.search(expression, record)

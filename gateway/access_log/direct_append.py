@@ -21,6 +21,11 @@ transaction: all its entries or none.
 from __future__ import annotations
 
 import contextlib
+import select
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -31,6 +36,7 @@ from gateway.access_log.entries import COLUMNS, Draft, Placed, last_edge, place,
 from gateway.access_log.models import CheckpointRow
 from gateway.access_log.tree_store import TreeIncomplete, sqlite_value
 from gateway.db import is_sqlite, writer_lock
+from schemas.consent import ConsentRef
 
 _CHECKPOINT_COLUMNS = ["size", "root", "at", "key_id", "note"]
 
@@ -52,6 +58,10 @@ WITH head AS (
     INSERT INTO merkle_node (level, idx, hash)
     SELECT * FROM unnest(%(level)b::smallint[], %(idx)b::bigint[], %(node)b::bytea[])
     WHERE EXISTS (SELECT FROM head)
+), uses AS (
+    UPDATE consent_usage AS u SET use_count = u.use_count + x.n, last_used_at = %(used_at)s
+    FROM unnest(%(use_id)b::text[], %(use_version)b::int[], %(use_n)b::bigint[]) AS x(id, v, n)
+    WHERE u.consent_id = x.id AND u.version = x.v AND EXISTS (SELECT FROM head)
 ), checkpoint AS (
     INSERT INTO log_checkpoint (size, root, at, key_id, note)
     SELECT * FROM unnest(%(cp_size)b::bigint[], %(cp_root)b::text[], %(cp_at)b::timestamptz[],
@@ -60,6 +70,19 @@ WITH head AS (
 )
 SELECT count(*) FROM head
 """
+
+
+@dataclass
+class ConsentUses:
+    """How many of a batch's views relied on each consent version, and when the latest did:
+    counted in the batch's own transaction, so a view and its count commit together."""
+
+    counts: Counter[tuple[str, int]] = field(default_factory=Counter)
+    last_at: datetime | None = None
+
+    def add(self, refs: Iterable[ConsentRef], at: datetime) -> None:
+        self.counts.update((ref.id, ref.version) for ref in refs)
+        self.last_at = at if self.last_at is None else max(self.last_at, at)
 
 
 class DirectAppender:
@@ -73,15 +96,22 @@ class DirectAppender:
         # and the next batch goes to the lock at once instead of trying its luck first.
         self._contended = False
 
-    def append(self, drafts: list[Draft], signer: CheckpointSigner | None) -> Placed:
-        """Number, hash and store the drafts at the end of the tree, in one transaction.
+    def append(
+        self,
+        drafts: list[Draft],
+        signer: CheckpointSigner | None,
+        uses: ConsentUses | None = None,
+    ) -> Placed:
+        """Number, hash and store the drafts at the end of the tree, and count the consent uses,
+        in one transaction.
 
         Raises if the database fails; then nothing of the batch is written."""
+        uses = uses or ConsentUses()
         try:
             if self._sqlite:
-                placed = self._append_sqlite(drafts, signer)
+                placed = self._append_sqlite(drafts, signer, uses)
             else:
-                placed = self._append_postgres(drafts, signer)
+                placed = self._append_postgres(drafts, signer, uses)
         except Exception:
             self._discard()
             raise
@@ -94,6 +124,10 @@ class DirectAppender:
             connection.close()  # detached: really closed
 
     def _connect(self) -> Any:
+        if self._connection is not None and not self._sqlite and not _still_open(self._connection):
+            # The server (or the network between) closed it while we were idle: after an
+            # outage the first entry must not fail on the connection the outage killed.
+            self._discard()
         if self._connection is None:
             pooled = self._engine.raw_connection()  # made as the engine makes them (pragmas)
             # The committer keeps it for as long as it runs and closes it itself; the pool's
@@ -112,13 +146,15 @@ class DirectAppender:
             with contextlib.suppress(Exception):  # it is being thrown away
                 connection.close()
 
-    def _append_postgres(self, drafts: list[Draft], signer: CheckpointSigner | None) -> Placed:
+    def _append_postgres(
+        self, drafts: list[Draft], signer: CheckpointSigner | None, uses: ConsentUses
+    ) -> Placed:
         driver = self._connect()
         known = last_edge(self._engine)
         with driver.cursor() as cursor:
             if known is not None and not self._contended:
                 placed = place(known[1], known[0], drafts)
-                if _write_postgres(cursor, placed, _checkpoint(signer, placed)):
+                if _write_postgres(cursor, placed, _checkpoint(signer, placed), uses):
                     return placed
             with driver.transaction():
                 cursor.execute("SELECT size, head_hash FROM log_head WHERE id = 1 FOR UPDATE")
@@ -128,11 +164,13 @@ class DirectAppender:
                 else:
                     edge, self._contended = _read_edge(cursor, size, "%s"), known is not None
                 placed = place(edge, root, drafts)
-                if not _write_postgres(cursor, placed, _checkpoint(signer, placed)):
+                if not _write_postgres(cursor, placed, _checkpoint(signer, placed), uses):
                     raise TreeIncomplete("the log head moved while it was locked")
         return placed
 
-    def _append_sqlite(self, drafts: list[Draft], signer: CheckpointSigner | None) -> Placed:
+    def _append_sqlite(
+        self, drafts: list[Draft], signer: CheckpointSigner | None, uses: ConsentUses
+    ) -> Placed:
         connection = self._connect()
         known = last_edge(self._engine)
         with writer_lock(self._engine):
@@ -147,7 +185,7 @@ class DirectAppender:
                 else:
                     edge = _read_edge(cursor, size, "?")
                 placed = place(edge, root, drafts)
-                _write_sqlite(cursor, placed, _checkpoint(signer, placed))
+                _write_sqlite(cursor, placed, _checkpoint(signer, placed), uses)
                 cursor.execute("COMMIT")
             except BaseException:
                 if connection.in_transaction:
@@ -158,6 +196,19 @@ class DirectAppender:
         return placed
 
 
+def _still_open(connection: Any) -> bool:
+    """Whether an idle PostgreSQL connection is still usable, without a round trip: between
+    our statements the server sends nothing, so a readable socket means it sent EOF or an
+    error (it closed the connection, or a reset arrived)."""
+    if connection.closed or connection.broken:
+        return False
+    try:
+        readable, _, _ = select.select([connection.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
+
+
 def _checkpoint(signer: CheckpointSigner | None, placed: Placed) -> CheckpointRow | None:
     """A signed checkpoint when the batch passes a multiple of `checkpoint_every_entries`."""
     if signer is None or not signer.due(placed.old_size, placed.size):
@@ -165,7 +216,9 @@ def _checkpoint(signer: CheckpointSigner | None, placed: Placed) -> CheckpointRo
     return signer.sign(placed.size, placed.root)
 
 
-def _write_postgres(cursor: Any, placed: Placed, checkpoint: CheckpointRow | None) -> bool:
+def _write_postgres(
+    cursor: Any, placed: Placed, checkpoint: CheckpointRow | None, uses: ConsentUses
+) -> bool:
     """The batch, if the head is where it was placed; False (nothing written) if it moved."""
     columns = list(zip(*placed.rows, strict=True))
     nodes = list(zip(*placed.nodes, strict=True)) or [(), (), ()]
@@ -180,13 +233,19 @@ def _write_postgres(cursor: Any, placed: Placed, checkpoint: CheckpointRow | Non
         "idx": list(nodes[1]),
         "node": list(nodes[2]),
         **{f"cp_{name}": [getattr(p, name) for p in points] for name in _CHECKPOINT_COLUMNS},
+        "use_id": [consent for consent, _ in uses.counts],
+        "use_version": [version for _, version in uses.counts],
+        "use_n": list(uses.counts.values()),
+        "used_at": uses.last_at,
     }
     cursor.execute(_POSTGRES_APPEND, parameters, prepare=True)
     (matched,) = cursor.fetchone()
     return bool(matched)
 
 
-def _write_sqlite(cursor: Any, placed: Placed, checkpoint: CheckpointRow | None) -> None:
+def _write_sqlite(
+    cursor: Any, placed: Placed, checkpoint: CheckpointRow | None, uses: ConsentUses
+) -> None:
     rows = [tuple(sqlite_value(value) for value in row) for row in placed.rows]
     marks = ", ".join(["?"] * len(COLUMNS))
     cursor.executemany(
@@ -198,6 +257,13 @@ def _write_sqlite(cursor: Any, placed: Placed, checkpoint: CheckpointRow | None)
         cursor.execute(
             "INSERT INTO log_checkpoint (size, root, at, key_id, note) VALUES (?, ?, ?, ?, ?)",
             [sqlite_value(getattr(checkpoint, name)) for name in _CHECKPOINT_COLUMNS],
+        )
+    if uses.counts:
+        used_at = sqlite_value(uses.last_at)
+        cursor.executemany(
+            "UPDATE consent_usage SET use_count = use_count + ?, last_used_at = ? "
+            "WHERE consent_id = ? AND version = ?",
+            [(n, used_at, consent, version) for (consent, version), n in uses.counts.items()],
         )
     cursor.execute(
         "UPDATE log_head SET size = ?, head_hash = ? WHERE id = 1",

@@ -11,17 +11,20 @@ same head row, so positions stay consecutive.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine
 
 from gateway.access_log.checkpoints import CheckpointSigner
-from gateway.access_log.direct_append import DirectAppender
+from gateway.access_log.direct_append import ConsentUses, DirectAppender
 from gateway.access_log.entries import Draft
+from schemas.consent import ConsentRef
 
 
 class AccessLogUnavailable(Exception):
@@ -39,24 +42,46 @@ class _Waiting:
     A bare lock is the cheapest way to park a thread and wake it (one futex each way), which
     matters when every batch wakes every writer."""
 
-    __slots__ = ("error", "lock", "make", "seq")
+    __slots__ = ("at", "error", "future", "lock", "make", "seq", "uses")
 
-    def __init__(self, make: Callable[[], Draft]) -> None:
+    def __init__(
+        self,
+        make: Callable[[], Draft],
+        uses: Sequence[ConsentRef],
+        at: datetime | None,
+        future: asyncio.Future[int] | None = None,
+    ) -> None:
         self.make = make
+        self.uses, self.at = uses, at
         self.seq = 0
         self.error: Exception | None = None
+        # A request on the event loop waits on a future instead: no worker thread parked.
+        self.future = future
         self.lock = threading.Lock()
-        self.lock.acquire()
+        if future is None:
+            self.lock.acquire()
 
     def done(self, seq: int = 0, error: Exception | None = None) -> None:
         self.seq, self.error = seq, error
-        self.lock.release()
+        if self.future is None:
+            self.lock.release()
+        else:
+            self.future.get_loop().call_soon_threadsafe(_settle, self.future, seq, error)
 
     def result(self) -> int:
         self.lock.acquire()
         if self.error is not None:
             raise self.error
         return self.seq
+
+
+def _settle(future: asyncio.Future[int], seq: int, error: Exception | None) -> None:
+    if future.done():  # the request was cancelled (its client went away); the entry stands
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(seq)
 
 
 class GroupCommitter:
@@ -71,13 +96,37 @@ class GroupCommitter:
         self.checkpointer: CheckpointSigner | None = None
         self.batches = 0
 
-    def submit(self, make: Callable[[], Draft]) -> int:
+    def submit(
+        self,
+        make: Callable[[], Draft],
+        uses: Sequence[ConsentRef] = (),
+        at: datetime | None = None,
+    ) -> int:
         """Append the entry `make` drafts; returns its position once it is durable.
+
+        `uses` are the consent versions the entry's view relied on: their use counts (and last
+        use, `at`) change in the same transaction as the entry, so there is one write per view.
 
         The committer drafts the batch's entries itself, one after the other: in one thread
         that work costs what it costs anywhere, without eight threads handing the GIL to each
         other for it. A draft that fails (a malformed event) fails its own request only."""
-        waiting = _Waiting(make)
+        waiting = _Waiting(make, uses, at)
+        self._enqueue(waiting)
+        return waiting.result()
+
+    async def submit_async(
+        self,
+        make: Callable[[], Draft],
+        uses: Sequence[ConsentRef] = (),
+        at: datetime | None = None,
+    ) -> int:
+        """`submit` for a coroutine: the event loop goes on serving while the batch commits,
+        and no worker thread is taken to wait for it."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._enqueue(_Waiting(make, uses, at, future))
+        return await future
+
+    def _enqueue(self, waiting: _Waiting) -> None:
         with self._cond:
             self._pending.append(waiting)
             if self._thread is None:
@@ -90,7 +139,6 @@ class GroupCommitter:
             # it waits for is full, not for every entry in between.
             if len(self._pending) in (1, min(self._expected, MAX_BATCH)):
                 self._cond.notify()
-        return waiting.result()
 
     def close(self, timeout: float = 10.0) -> None:
         """Commit what is pending, then end the thread and give its connection back."""
@@ -132,7 +180,7 @@ class GroupCommitter:
                         raise AccessLogUnavailable("the database engine is gone")
                     direct = direct or DirectAppender(engine)
                     drafts = [draft for _, draft in batch]
-                    seqs = direct.append(drafts, self.checkpointer).seqs
+                    seqs = direct.append(drafts, self.checkpointer, _uses_of(batch)).seqs
                 except Exception as error:  # whatever it was, nothing in this batch is durable
                     failure = AccessLogUnavailable(type(error).__name__)
                     for waiting, _ in batch:
@@ -156,6 +204,14 @@ class GroupCommitter:
             except Exception as error:  # this request's event is malformed: it alone fails
                 waiting.done(error=error)
         return drafted
+
+
+def _uses_of(batch: list[tuple[_Waiting, Draft]]) -> ConsentUses:
+    uses = ConsentUses()
+    for waiting, _ in batch:
+        if waiting.uses and waiting.at is not None:
+            uses.add(waiting.uses, waiting.at)
+    return uses
 
 
 _COMMITTERS: WeakKeyDictionary[Engine, GroupCommitter] = WeakKeyDictionary()

@@ -43,6 +43,7 @@ __all__ = [
     "audited_write",
     "list_entries",
     "record_access",
+    "record_access_async",
     "to_read_model",
 ]
 
@@ -128,12 +129,36 @@ def record_access(
     context: AuditContext,
     event: AccessEvent,
     now: datetime,
+    count_consent_use: bool = False,
 ) -> int:
-    """Append one entry through the group commit; returns once it is durable."""
+    """Append one entry through the group commit; returns once it is durable. With
+    `count_consent_use`, the event's consents' use counts go up in the same transaction."""
     if getattr(_in_write, "depth", 0):
         # The committer would wait for this thread's transaction, and this thread for it.
         raise RuntimeError("inside audited_write, use append_entry(session=...)")
-    return committer_for(engine).submit(lambda: _draft(protector, context, event, now))
+    return committer_for(engine).submit(
+        lambda: _draft(protector, context, event, now),
+        uses=event.consents if count_consent_use else (),
+        at=now,
+    )
+
+
+async def record_access_async(
+    *,
+    engine: Engine,
+    protector: CprProtector,
+    context: AuditContext,
+    event: AccessEvent,
+    now: datetime,
+    count_consent_use: bool = False,
+) -> int:
+    """`record_access` from a coroutine, without a worker thread: the entry is drafted and
+    made durable by the committer; this returns once it is (or raises, as record_access)."""
+    return await committer_for(engine).submit_async(
+        lambda: _draft(protector, context, event, now),
+        uses=event.consents if count_consent_use else (),
+        at=now,
+    )
 
 
 def to_read_model(row: AccessEntryRow, protector: CprProtector) -> AccessEntryRead:

@@ -32,9 +32,40 @@ class _Unverified:
     kid: str | None
 
 
+# Verified access tokens, by the token string: checking an ES256/RS256 signature and the claims
+# again on every request of a session costs more than the rest of the authentication together.
+# A hit still honours the token's expiry; a new token is checked in full on first sight.
+_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class _Verified:
+    actor: Actor
+    expires: int  # exp plus the issuer's leeway: after this the token is checked (and refused)
+
+
 class TokenVerifier:
     def __init__(self, issuers: list[TrustedIssuer], fetch: FetchJson = fetch_json) -> None:
         self.issuers = {config.issuer: IssuerKeys(config, fetch) for config in issuers}
+        self._verified: dict[str, _Verified] = {}
+
+    def _cached(self, token: str, now: int) -> Actor | None:
+        hit = self._verified.get(token)
+        if hit is None:
+            return None
+        if now > hit.expires:
+            self._verified.pop(token, None)
+            return None
+        return hit.actor
+
+    def _remember(
+        self, token: str, actor: Actor, claims: dict[str, Any], issuer: IssuerKeys
+    ) -> None:
+        if len(self._verified) >= _CACHE_SIZE:
+            # Oldest first (insertion order); expired ones go when they are next looked up.
+            self._verified.pop(next(iter(self._verified)), None)
+        expires = int(claims["exp"]) + issuer.config.leeway_seconds
+        self._verified[token] = _Verified(actor, expires)
 
     def by_name(self, name: str) -> IssuerKeys | None:
         """The issuer the web pages sign in with under /signin/<name>."""
@@ -45,10 +76,15 @@ class TokenVerifier:
 
     async def authenticate(self, token: str, now: int) -> Actor:
         """The actor an access token stands for; fetches the issuer's keys when it must."""
+        cached = self._cached(token, now)
+        if cached is not None:
+            return cached
         unverified = self._inspect(token)
         keys = await unverified.issuer.key_set(unverified.kid)
         claims = self._checked_claims(token, unverified.issuer, keys, now)
-        return actor_from_claims(claims, unverified.issuer.config)
+        actor = actor_from_claims(claims, unverified.issuer.config)
+        self._remember(token, actor, claims, unverified.issuer)
+        return actor
 
     async def id_token_claims(
         self, token: str, now: int, *, issuer: IssuerKeys, client_id: str, nonce: str

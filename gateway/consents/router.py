@@ -45,6 +45,7 @@ from schemas.consent import (
     ConsentStatus,
     ConsentWithdraw,
 )
+from schemas.cpr import STORED
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"])
 
@@ -261,10 +262,13 @@ def read_consent(
         target=consent_id,
         consents=[ConsentRef(id=v.id, version=v.version) for v in versions],
     )
-    return ConsentDetail(
-        **newest.model_dump(),
-        versions=versions,
-        events=service.events_of(session=session, consent_id=consent_id),
+    return ConsentDetail.model_validate(
+        {
+            **newest.model_dump(),
+            "versions": versions,
+            "events": service.events_of(session=session, consent_id=consent_id),
+        },
+        context=STORED,
     )
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import Connection, bindparam
 from sqlmodel import Session, col, select
 
 from consent.decision import local_day
@@ -32,6 +32,7 @@ from schemas.consent import (
     StaffRef,
     Withdrawal,
 )
+from schemas.cpr import STORED
 
 # States that never open data and are left out of decisions altogether.
 NOT_DECIDING = (ConsentStatus.SUPERSEDED.value, ConsentStatus.ENTERED_IN_ERROR.value)
@@ -83,7 +84,8 @@ def to_read_model(
             "version_reason": row.version_reason,
             "use_count": usage.use_count if usage else 0,
             "last_used_at": usage.last_used_at if usage else None,
-        }
+        },
+        context=STORED,
     )
 
 
@@ -215,7 +217,8 @@ def new_version(
     base = to_read_model(current, protector, local_day(now))
     try:
         merged = ConsentCreate.model_validate(
-            {**base.model_dump(include=set(ConsentCreate.model_fields)), **changed}
+            {**base.model_dump(include=set(ConsentCreate.model_fields)), **changed},
+            context=STORED,  # the changed fields were checked as the change's own
         )
     except ValidationError as error:  # e.g. a new end before the old start
         errors = field_errors(list(error.errors()))
@@ -378,12 +381,19 @@ def consents_of_citizen(
     )
 
 
-def record_use(*, session: Session, refs: Iterable[ConsentRef], now: datetime) -> None:
-    """Count a view that relied on these consent versions."""
-    for used in refs:
-        session.execute(
-            update(ConsentUsageRow)
-            .where(col(ConsentUsageRow.consent_id) == used.id)
-            .where(col(ConsentUsageRow.version) == used.version)
-            .values(use_count=ConsentUsageRow.use_count + 1, last_used_at=now)
-        )
+_CONSENT = ConsentRow.__table__.c  # type: ignore[attr-defined]
+_DECIDING = (
+    select(ConsentRow.__table__)  # type: ignore[arg-type]
+    .where(_CONSENT.citizen_hash == bindparam("citizen_hash"))
+    .where(_CONSENT.status.not_in(NOT_DECIDING))
+    .order_by(_CONSENT.recorded_at, _CONSENT.id, _CONSENT.version)
+)
+
+
+def deciding_consents_of(
+    *, connection: Connection, protector: CprProtector, citizen: str
+) -> list[Any]:
+    """The rows a decision about the citizen needs (what consents_of_citizen(deciding=True)
+    gives), read as plain rows: a view asks on every request, so no ORM objects are built."""
+    hashed = protector.lookup_hash(citizen)
+    return list(connection.execute(_DECIDING, {"citizen_hash": hashed}))

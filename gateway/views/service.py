@@ -12,10 +12,15 @@ from starlette.concurrency import run_in_threadpool
 from adapters.protocol import Adapter, FetchRequest
 from consent.decision import AccessRequest, Decision, decide, local_day
 from consent.needed import consent_needed
-from gateway.access_log.service import AccessEvent, AuditContext, record_access
+from gateway.access_log.service import (
+    AccessEvent,
+    AccessLogUnavailable,
+    AuditContext,
+    record_access_async,
+)
 from gateway.auth.actor import Actor
-from gateway.consents.service import consents_of_citizen, record_use, to_read_model
-from gateway.db import read_session, write_session
+from gateway.consents.service import deciding_consents_of, to_read_model
+from gateway.limits import Burst, check_view_limits, flag_burst
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
 from gateway.views.fanout import SourceAnswer, ask_sources
@@ -30,23 +35,26 @@ from schemas.view import CitizenView, Coverage, CoverageStatus, ViewRequest
 logger = logging.getLogger("helhed.views")
 
 
-def _load_consents(runtime: Runtime, citizen: str, now: datetime) -> list[ConsentRead]:
+def _limits_and_consents(
+    runtime: Runtime, actor: Actor, citizen: str, now: datetime
+) -> tuple[list[ConsentRead], Burst | None]:
+    """The user's limits (429 when over) and the citizen's consents as they are now: in one
+    read transaction and one trip to a worker thread. Never cached: a withdrawal counts from
+    the very next request (rule 3)."""
     today = local_day(now)
-    with read_session(runtime.engine) as session:
-        rows = consents_of_citizen(
-            session=session, protector=runtime.protector, citizen=citizen, deciding=True
-        )
-        return [to_read_model(row, runtime.protector, today) for row in rows]
-
-
-def _count_use(runtime: Runtime, refs: list[ConsentRef], now: datetime) -> None:
-    """use_count and last_used_at: a convenience for caseworkers and citizens, not evidence
-    (the access log is), so a failure here is logged and does not withhold the view."""
     try:
-        with write_session(runtime.engine) as session:
-            record_use(session=session, refs=refs, now=now)
+        # A bare connection, not an ORM session: both reads in one transaction, nothing more.
+        with runtime.engine.connect() as connection:
+            burst = check_view_limits(
+                connection=connection, runtime=runtime, actor=actor, citizen=citizen, now=now
+            )
+            rows = deciding_consents_of(
+                connection=connection, protector=runtime.protector, citizen=citizen
+            )
     except SQLAlchemyError as error:
-        logger.warning("could not count consent use: %s", type(error).__name__)
+        # The limits are read from the log: no log, no view (rule 2).
+        raise AccessLogUnavailable(type(error).__name__) from error
+    return [to_read_model(row, runtime.protector, today) for row in rows], burst
 
 
 def _fetch_plan(
@@ -175,7 +183,13 @@ async def build_citizen_view(
     assert actor.department is not None  # the dependency admits caseworkers with a department
     # One moment for the whole decision: consent states and validity are judged at `decided_at`.
     decided_at = runtime.clock.now()
-    consents = await run_in_threadpool(_load_consents, runtime, request.citizen, decided_at)
+    consents, burst = await run_in_threadpool(
+        _limits_and_consents, runtime, actor, request.citizen, decided_at
+    )
+    if burst is not None:
+        await run_in_threadpool(
+            flag_burst, runtime=runtime, context=context, burst=burst, now=decided_at
+        )
     asked = AccessRequest(
         citizen=request.citizen,
         requester_department=actor.department,
@@ -194,9 +208,9 @@ async def build_citizen_view(
     assembly = _assemble(runtime, decision, answers, request.citizen, asked)
     consent_refs = sorted(assembly.consents, key=lambda ref: (ref.id, ref.version))
     now = runtime.clock.now()
-    # Rule 2: the entry is durable before a single fragment leaves; if not, this raises.
-    seq = await run_in_threadpool(
-        record_access,
+    # Rule 2: the entry is durable before a single fragment leaves; if not, this raises. The
+    # consents' use counts go up in the same transaction (one write per view, not two).
+    seq = await record_access_async(
         engine=runtime.engine,
         protector=runtime.protector,
         context=context,
@@ -218,11 +232,10 @@ async def build_citizen_view(
             },
         ),
         now=now,
+        count_consent_use=True,
     )
     runtime.metrics.views.labels("success").inc()
     runtime.metrics.log_appends.labels("ok").inc()
-    if consent_refs:
-        await run_in_threadpool(_count_use, runtime, consent_refs, now)
     insights = build_insights(
         assembly.fragments,
         assembly.coverage,

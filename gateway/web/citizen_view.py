@@ -14,7 +14,6 @@ from gateway.auth.permissions import Permission, permissions_of
 from gateway.consents import router as consents_api
 from gateway.db import read_session
 from gateway.deps import audit_context
-from gateway.limits import enforce_view_limits
 from gateway.runtime import Runtime
 from gateway.views.service import build_citizen_view
 from gateway.web.render import page
@@ -75,9 +74,6 @@ async def view_of(
 ) -> CitizenView:
     """POST /v1/views, limits and logging included."""
     context = audit_context(request, web.actor)
-    await run_in_threadpool(
-        enforce_view_limits, runtime=runtime, actor=web.actor, citizen=body.citizen, context=context
-    )
     return await build_citizen_view(runtime=runtime, actor=web.actor, request=body, context=context)
 
 

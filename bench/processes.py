@@ -1,0 +1,150 @@
+"""The processes a benchmark run starts: canned sources, gateways, the bare proxy, the load
+generator. Each in its own interpreter, as in production; each stopped when the run ends."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PIDS: dict[str, int] = {}  # a running gateway's base URL -> its process id (for profilers)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_healthy(base_url: str, process: subprocess.Popen[Any], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{base_url} did not become healthy")
+
+
+def _stop(process: subprocess.Popen[Any]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def canned_sources(delay: float = 0.0) -> Iterator[list[dict[str, Any]]]:
+    """The demo's systems answering from memory (bench/canned_sources.py); their configs."""
+    process = subprocess.Popen(
+        [sys.executable, str(BENCH / "canned_sources.py"), "--delay", str(delay)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        yield json.loads(process.stdout.readline())
+    finally:
+        _stop(process)
+
+
+def gateway_env(home: Path, database_url: str, sources: list[dict[str, Any]]) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HELHED_HOME": str(home),
+        "HELHED_DATABASE_URL": database_url,
+        "HELHED_SOURCES": json.dumps(sources),
+        "HELHED_VIEW_DEADLINE_SECONDS": "5",
+        # One benchmark user asks for many thousands of views: lift the per-user abuse limits.
+        "HELHED_VIEWS_PER_MINUTE": "100000000",
+        "HELHED_DISTINCT_CITIZENS_ALERT": "1000000",
+    }
+
+
+@contextmanager
+def gateways(
+    home: Path,
+    database_url: str,
+    sources: list[dict[str, Any]],
+    count: int = 1,
+    code: Path = ROOT,
+) -> Iterator[list[str]]:
+    """`count` gateway processes (`helhed serve`), on one database; their base URLs. `code`:
+    the checkout whose gateway runs (`python -m gateway` imports from its working directory),
+    for before/after comparisons in one run."""
+    with ExitStack() as stack:
+        urls = []
+        for n in range(count):
+            port = free_port()
+            env = {**gateway_env(home, database_url, sources), "HELHED_INSTANCE": f"bench-{n}"}
+            process = subprocess.Popen(
+                [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+                env=env,
+                cwd=code,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            stack.callback(_stop, process)
+            url = f"http://127.0.0.1:{port}"
+            _wait_healthy(url, process)
+            PIDS[url] = process.pid
+            urls.append(url)
+        yield urls
+
+
+@contextmanager
+def bare_proxy(sources: list[dict[str, Any]]) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(BENCH / "bare_proxy.py"), "--port", str(port)],
+        env={**os.environ, "HELHED_SOURCES": json.dumps(sources)},
+        cwd=ROOT,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, process)
+        yield url
+    finally:
+        _stop(process)
+
+
+def load(
+    urls: list[str],
+    *,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    seconds: float,
+    concurrency: int,
+    warmup: float = 1.0,
+) -> dict[str, Any]:
+    """One run of bench/load.py against /v1/views on `urls`; its JSON report."""
+    command = [
+        sys.executable, str(BENCH / "load.py"),
+        *[arg for url in urls for arg in ("--url", f"{url}/v1/views")],
+        "--seconds", str(seconds), "--warmup", str(warmup),
+        "--concurrency", str(concurrency), "--body", json.dumps(body),
+        *[arg for k, v in headers.items() for arg in ("--header", f"{k}: {v}")],
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    report: dict[str, Any] = json.loads(done.stdout)
+    if report["errors"]:
+        raise RuntimeError(f"{report['errors']} failed views, e.g. {report['last_error']}")
+    return report

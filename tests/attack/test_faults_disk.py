@@ -1,0 +1,95 @@
+"""The disk under the SQLite database fills up while the gateway logs: no view is answered
+without its entry (a view that cannot be logged is a 503 with no fragment in it), no consent is
+half-written, and once space is free again the next view succeeds without a restart.
+
+The disk is a small tmpfs mounted for the test (root in a container may mount one); where that
+is not allowed the test is skipped and says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from demo.sources import source_configs
+from demo.systems import SystemsInThread
+from tests.attack.faults import refused_cleanly, shared_citizen
+from tests.builders import consent_body
+from tests.support import LiveGateway, live_gateway
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(mount_point)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def _fill(disk: Path) -> Path:
+    """Write until the disk says ENOSPC; the filler file is returned to free the space again."""
+    filler = disk / "filler"
+    with filler.open("wb") as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"\0" * 65536)
+            out.flush()
+            os.fsync(out.fileno())
+    with pytest.raises(OSError, match="No space left") as full:
+        (disk / "probe").write_bytes(b"\0" * 65536)
+    assert full.value.errno == errno.ENOSPC
+    return filler
+
+
+def test_a_full_disk_releases_nothing_unlogged_and_recovers_when_space_returns(
+    small_disk: Path, systems: SystemsInThread, twin_of: Callable[[str], str]
+) -> None:
+    url = f"sqlite:///{small_disk / 'helhed.db'}"
+    with live_gateway(small_disk / "home", url, source_configs(systems.systems)) as gateway:
+        _full_disk_story(gateway, small_disk, twin_of)
+
+
+def _full_disk_story(gateway: LiveGateway, disk: Path, twin_of: Callable[[str], str]) -> None:
+    citizen = shared_citizen(gateway, twin_of)
+    assert gateway.view(citizen).status_code == 200
+    filler = _fill(disk)
+    answered, refused = [], 0
+    for _ in range(200):  # the WAL has room for a few entries; soon it must grow, and cannot
+        response = gateway.view(citizen)
+        if response.status_code == 200:
+            answered.append(response.json()["access_entry"])
+            continue
+        refused_cleanly(response, "access_log_unavailable", "database_unavailable")
+        refused += 1
+        if refused >= 3:
+            break
+    assert refused >= 3, "the full disk was noticed"
+    other = twin_of("Lars Vestergaard")
+    refused_cleanly(
+        gateway.post("/v1/consents", consent_body(other)),
+        "access_log_unavailable",
+        "database_unavailable",
+    )
+    filler.unlink()
+    after = gateway.view(citizen)
+    assert after.status_code == 200, after.text
+    answered.append(after.json()["access_entry"])
+    logged = {entry["seq"] for entry in gateway.audit_entries(action="view")}
+    assert set(answered) <= logged, "every answered view has its entry"
+    found = gateway.post("/v1/consents/search", {"citizen": other}).json()
+    assert found["consents"] == [], "the consent refused on the full disk was not written"
+    assert gateway.verify()["ok"] is True
