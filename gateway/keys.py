@@ -18,6 +18,7 @@ import errno
 import json
 import os
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -32,53 +33,37 @@ def env_name(path: Path) -> str:
     return ENV_PREFIX + path.stem.upper().replace("-", "_")
 
 
-def _written_aside(path: Path, content: str) -> Path:
-    """The content in a new owner-only file beside `path`, on disk (fsync) before it is used."""
+def _write_temporary(path: Path, content: str) -> Path:
+    """The content, whole and on disk (fsync), in a new owner-only file of its own beside
+    `path`; on a full disk nothing is left behind (found by the full-disk fault test: a key
+    file written in place was left empty, and no later start could read it)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        Path(name).unlink(missing_ok=True)
         raise
-    return temporary
-
-
-_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK}
+    return Path(name)
 
 
 def _write_private(path: Path, content: str) -> None:
-    """Create the key file whole or not at all. Written in place, a full disk or a kill between
-    create and write left an empty key file that no later start could read (found by the
-    full-disk fault test: every checkpoint and verification failed from then on)."""
-    temporary = _written_aside(path, content)
+    """Create the file, whole, or raise FileExistsError: two processes starting at once (several
+    instances on one key folder) must not each write a different key, nor read one half-written."""
+    temporary = _write_temporary(path, content)
     try:
-        # link() fails if the file exists: two processes starting at once must not each write
-        # a different key, and the loser uses the winner's.
-        os.link(temporary, path)
-    except OSError as error:
-        if error.errno not in _NO_HARD_LINKS:
-            raise
-        # A file system without hard links: create exclusively in place, as before.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
+        os.link(temporary, path)  # appears with all its content at once, or not at all
     finally:
-        temporary.unlink(missing_ok=True)
+        temporary.unlink()
 
 
-def _replace_private(path: Path, content: str) -> None:
-    """Write a new version whole: readers see the old file or the new one, never half."""
-    temporary = _written_aside(path, content)
-    try:
-        temporary.replace(path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+def replace_whole(path: Path, content: str) -> None:
+    """Write a new version whole: readers see the old file or the new one, never half (a
+    temporary file of its own per writer, so concurrent writers never share one)."""
+    _write_temporary(path, content).replace(path)
 
 
 class KeyFile:
@@ -126,7 +111,7 @@ class KeyFile:
             raise PermissionError(
                 errno.EACCES, f"the keyring comes from {self.source} and cannot be written"
             )
-        _replace_private(self.path, content)
+        replace_whole(self.path, content)
         with self._lock:
             self._document, self._stamp = content, self._stat()
 
