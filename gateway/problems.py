@@ -52,6 +52,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 DOMAIN_CODES = frozenset(
     {
         "invalid_cpr",
+        "invalid_time",
         "cpr_in_free_text",
         "invalid_validity",
         "invalid_data_period",

@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from schemas.cpr import Cpr, FreeText
 from schemas.slugs import Slug
+from schemas.times import Day
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
@@ -75,8 +76,8 @@ class DataPeriod(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start: date | None = None
-    end: date | None = None
+    start: Day | None = None
+    end: Day | None = None
 
     @model_validator(mode="after")
     def _bounded_and_ordered(self) -> DataPeriod:
@@ -100,8 +101,8 @@ class ConsentTerms(BaseModel):
     to_departments: list[Slug] = Field(max_length=50)
     categories: list[Slug] = Field(max_length=50)
     purpose: Slug
-    valid_from: date
-    valid_until: date = Field(description="Inclusive; an end is required (no open-ended consent)")
+    valid_from: Day
+    valid_until: Day = Field(description="Inclusive; an end is required (no open-ended consent)")
     case_ref: FreeText | None = Field(
         default=None,
         min_length=1,
@@ -206,8 +207,8 @@ class ConsentChange(BaseModel):
     to_departments: list[Slug] | None = None
     categories: list[Slug] | None = None
     purpose: Slug | None = None
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: Day | None = None
+    valid_until: Day | None = None
     case_ref: FreeText | None = None
     data_period: DataPeriod | None = None
     legal_basis: FreeText | None = None

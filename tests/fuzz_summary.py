@@ -1,10 +1,11 @@
 """Counts from the fuzz targets, and the summary `make fuzz` ends with.
 
 Each target records one line per run (target, examples, failures; for the API fuzzer also the
-operations and the role or token kind sent) in
-the file HELHED_FUZZ_TALLY names; without it, nothing is written (a plain `make test`).
-`python tests/fuzz_summary.py FILE` prints one line per target and a total line, and exits 1
-when any target failed or recorded nothing.
+operations and the role or token kind sent) in the file HELHED_FUZZ_TALLY names; without it,
+nothing is written (a plain `make test`).
+Loaded as a pytest plugin (`-p tests.fuzz_summary`), it also records each failed test as a
+failure of its target. `python tests/fuzz_summary.py FILE` prints one line per target and a
+total line, and exits 1 when any target failed or recorded nothing.
 """
 
 from __future__ import annotations
@@ -14,12 +15,36 @@ import os
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 TALLY_ENV = "HELHED_FUZZ_TALLY"
 
 
+def target_of(nodeid: str) -> str:
+    """`api` for the API fuzzer's tests, `input <test>` for each input target, else the
+    module's name (`crash_consistency`)."""
+    module, _, test = nodeid.partition("::")
+    if module.endswith("test_api_fuzz.py"):
+        return "api"
+    if module.endswith("test_input_fuzz.py"):
+        return f"input {test.split('[')[0].removeprefix('test_')}"
+    return Path(module).stem.removeprefix("test_")
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    """Each test's outcome, counted against its target (its examples are counted by the test)."""
+    if report.when == "call" or report.failed:
+        record(target_of(report.nodeid), examples=0, failures=int(report.failed), tests=1)
+
+
 def record(
-    target: str, *, examples: int, failures: int = 0, operations: int = 0, kind: str = ""
+    target: str,
+    *,
+    examples: int,
+    failures: int = 0,
+    operations: int = 0,
+    kind: str = "",
+    tests: int = 0,
 ) -> None:
     path = os.environ.get(TALLY_ENV)
     if not path:
@@ -30,6 +55,7 @@ def record(
         "failures": failures,
         "operations": operations,
         "kind": kind,
+        "tests": tests,
     }
     with Path(path).open("a", encoding="utf-8") as tally:
         tally.write(json.dumps(line) + "\n")
@@ -41,7 +67,7 @@ def summarise(lines: list[dict[str, int | str]]) -> tuple[list[str], bool]:
     for line in lines:
         name = str(line["target"])
         counts = targets[name]
-        counts["runs"] += 1
+        counts["tests"] += int(line.get("tests", 0))
         counts["examples"] += int(line["examples"])
         counts["failures"] += int(line["failures"])
         counts["operations"] = max(counts["operations"], int(line.get("operations", 0)))

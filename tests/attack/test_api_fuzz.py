@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 import requests
 import schemathesis
@@ -195,7 +196,7 @@ def _fuzz(
     """Every operation, `per_operation` examples each, counted in the fuzz tally."""
     headers = _headers(gateway, kind)
     operations = _operations(schema)
-    tally, failures = Tally(), 1
+    tally = Tally()
     try:
         with requests.Session() as http:
             for operation in operations:
@@ -210,9 +211,8 @@ def _fuzz(
                     per_operation=per_operation,
                     tally=tally,
                 )
-        failures = 0
     finally:
-        record("api", kind=kind, operations=len(operations), examples=tally.sent, failures=failures)
+        record("api", kind=kind, operations=len(operations), examples=tally.sent)
 
 
 def test_exactly_the_public_operations_declare_no_401(schema: Any) -> None:
@@ -229,14 +229,14 @@ def test_exactly_the_public_operations_declare_no_401(schema: Any) -> None:
 def test_every_role_gets_only_documented_answers(
     fuzzed: LiveGateway, schema: Any, consent_ids: list[str], kind: str
 ) -> None:
-    _fuzz(fuzzed, schema, consent_ids, kind, examples(short=5, long=150))
+    _fuzz(fuzzed, schema, consent_ids, kind, examples(short=5, long=50))
 
 
 @pytest.mark.parametrize("kind", BROKEN)
 def test_broken_tokens_get_only_401s(
     fuzzed: LiveGateway, schema: Any, consent_ids: list[str], kind: str
 ) -> None:
-    _fuzz(fuzzed, schema, consent_ids, kind, examples(short=1, long=30))
+    _fuzz(fuzzed, schema, consent_ids, kind, examples(short=1, long=8))
 
 
 # Found by the fuzzer on PostgreSQL: a NUL character (its text and jsonb hold none) or an unpaired
@@ -268,3 +268,31 @@ def test_text_no_database_can_store_is_refused_and_nothing_written(
     assert by_id.status_code in {404, 422}, by_id.text
     withdrawals = gateway.audit_entries(action="consent.withdraw", outcome="success")
     assert [e for e in withdrawals if e["citizen"] == citizen] == []
+
+
+# Found probing the edges of time: a moment next to datetime's ends overflowed once in UTC or
+# moved by a week: a 500 (anomalies), a 503 (entries) and an export cut off mid-stream.
+EDGE_TIMES = [
+    "/v1/audit/anomalies?until=0001-01-01T00:00:00Z",
+    "/v1/audit/entries?since=9999-12-31T23:59:59-23:59",
+    "/v1/audit/entries?until=0001-01-01T00:00:00%2B23:59",
+    "/v1/audit/export?format=csv&since=0001-01-01T00:00:00%2B23:59",
+    "/v1/audit/checkpoints?since=0001-01-01T00:00:00%2B23:59",
+]
+
+
+@pytest.mark.parametrize("path", EDGE_TIMES)
+def test_a_time_at_the_edge_of_the_calendar_is_a_422(gateway: LiveGateway, path: str) -> None:
+    with httpx.Client(base_url=gateway.base_url, timeout=30) as http:
+        answer = http.get(path, headers=gateway.headers("dpo", None))
+    assert (answer.status_code, answer.json()["code"]) == (422, "invalid_time"), answer.text
+
+
+@pytest.mark.parametrize("path", ["/v1/consents", "/v1/consents/preview"])
+def test_a_consent_day_at_the_end_of_the_calendar_is_a_422(gateway: LiveGateway, path: str) -> None:
+    """Found the same way: the consent engine counts days past 9999-12-31, a 500."""
+    citizen = fresh_cpr()
+    body = consent_body(citizen, valid_from="9999-12-30", valid_until="9999-12-31")
+    answer = gateway.post(path, body)
+    assert (answer.status_code, answer.json()["code"]) == (422, "invalid_time"), answer.text
+    assert gateway.post("/v1/consents/search", {"citizen": citizen}).json()["consents"] == []
