@@ -65,8 +65,11 @@ class FragmentMapping(BaseModel):
     _records: ParsedResult = PrivateAttr()
     # ParsedResult.search builds a new interpreter per call; one per mapping is enough.
     _interpreter: TreeInterpreter = PrivateAttr(default_factory=TreeInterpreter)
-    # Per field: its target split at the dot, and how to read it from a record.
-    _plan: list[tuple[str, str, str, Callable[[Any], Any]]] = PrivateAttr(default_factory=list)
+    # Per field: its target split at the dot, how to read it from a record, and whether the
+    # value is taken as read (no value map, date format or id to apply).
+    _plan: list[tuple[str, str, str, Callable[[Any], Any], bool]] = PrivateAttr(
+        default_factory=list
+    )
 
     def _search(self, expression: ParsedResult, value: Any) -> Any:
         return self._interpreter.visit(expression.parsed, value)
@@ -96,10 +99,13 @@ class FragmentMapping(BaseModel):
             except JMESPathError as error:
                 raise ValueError(f"fields.{target}: invalid JMESPath: {error}") from None
         self._plan = [
-            (target, *_split(target), self._reader(compiled))
+            (target, *_split(target), self._reader(compiled), self._as_read(target))
             for target, compiled in self._compiled.items()
         ]
         return self
+
+    def _as_read(self, target: str) -> bool:
+        return target not in self.value_maps and target not in self.date_formats and target != "id"
 
     def _value(self, target: str, raw: Any) -> Any:
         # Legacy exports write "" (or spaces) for "no value", e.g. an open end date.
@@ -120,12 +126,17 @@ class FragmentMapping(BaseModel):
 
     def to_fragment(self, record: Any, *, source: str, department: str) -> Fragment:
         data: dict[str, Any] = {"source": source, "department": department}
-        for target, head, member, read in self._plan:
-            value = self._value(target, read(record))
+        for target, head, member, read, as_read in self._plan:
+            raw = read(record)
+            # Legacy exports write "" (or spaces) for "no value", e.g. an open end date.
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue
+            value = raw if as_read else self._value(target, raw)
+            if value is None:
+                continue
             if member:
-                if value is not None:
-                    data.setdefault(head, {})[member] = value
-            elif value is not None:
+                data.setdefault(head, {})[member] = value
+            else:
                 data[head] = value
         if "id" not in data:
             raise ValueError("id: the record has no id")
@@ -189,6 +200,9 @@ def _direct_reader(node: Any) -> Callable[[Any], Any] | None:
     `a || b` of them (a fallback field, e.g. `benefit.rate || price.amount`), with JMESPath's
     own semantics; None for anything else, which the interpreter reads."""
     path = _field_path(node)
+    if path is not None and len(path) == 1:
+        (key,) = path
+        return lambda record: record.get(key) if isinstance(record, dict) else None
     if path is not None:
         return lambda record: _walk(path, record)
     if node["type"] == "or_expression":

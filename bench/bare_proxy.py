@@ -130,7 +130,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     app = create_app(json.loads(os.environ["HELHED_SOURCES"]))
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
+    # The same log level as `helhed serve`: both write an access log line per request.
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="info")
 
 
 if __name__ == "__main__":

@@ -81,6 +81,10 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [f"## 5. Size ({z['entries']:,} log entries and {z['consents']:,} consents "
                   "against an empty database, SQLite)", ""]  # fmt: skip
         lines += _table(header, _latency_rows(z))
+        for clients, change in z.get("degradation", {}).items():
+            lines += [f"- full against empty, {clients}: views/s {change['views_per_s_pct']:+}% "
+                      f"worse, p99 {change['p99_pct']:+}% (target: at most 20% worse)"]  # fmt: skip
+        lines.append("")
     return "\n".join(lines)
 
 

@@ -62,7 +62,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         PageLanguageMiddleware,
         vocabulary=vocabulary_of(runtime.catalog, runtime.settings.insights),
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=runtime.metrics)
     install_error_handlers(app)
     for router in (
         ops_router,

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from gateway.backup import register as register_backup
 from gateway.settings import ConfigError, Settings, found_config_file, load_settings
 
 app = typer.Typer(
@@ -51,6 +52,9 @@ def _settings(config: Path | None, **overrides: object) -> Settings:
         raise typer.Exit(2) from None
 
 
+register_backup(db_app, _settings, ConfigOption)  # `helhed db backup` and `db restore`
+
+
 @app.command()
 def serve(
     config: ConfigOption = None,
@@ -72,8 +76,9 @@ def serve(
 
     from adapters.registry import SourceConfigError
     from gateway.app import create_app
-    from gateway.logging_setup import install_cpr_redaction
+    from gateway.logging_setup import install_cpr_redaction, logging_config
     from gateway.migrate import upgrade
+    from gateway.ops.metrics import prepare_multiprocess_dir
     from gateway.runtime import build_runtime
     from gateway.serve_worker import CONFIG_ENV
 
@@ -90,20 +95,22 @@ def serve(
         )
         raise typer.Exit(2) from None
     upgrade(runtime.engine)
+    log_config = logging_config(settings.log_format, settings.log_level)
     if workers > 1:
         # Each worker builds its own runtime from the same configuration, in its own process.
         runtime.engine.dispose()
         os.environ[CONFIG_ENV] = str(config or "")
+        prepare_multiprocess_dir(settings.home)  # /metrics sums every worker's counters
         uvicorn.run(
             "gateway.serve_worker:worker_app",
             factory=True,
             host=host,
             port=port,
             workers=workers,
-            log_level="info",
+            log_config=log_config,
         )
         return
-    server_config = uvicorn.Config(app, host=host, port=port, log_level="info")
+    server_config = uvicorn.Config(app, host=host, port=port, log_config=log_config)
     install_cpr_redaction()  # after uvicorn has made its log handlers
     uvicorn.Server(server_config).run()
 

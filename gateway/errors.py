@@ -16,7 +16,7 @@ from gateway.deps import audit_context, citizen_in_body
 from gateway.problems import _TITLES, ProblemError, domain_code, field_errors, problem_response
 from gateway.runtime import Runtime
 from gateway.web.render import error_page
-from schemas.access import Outcome
+from schemas.access import Action, Outcome
 
 logger = logging.getLogger("helhed.errors")
 
@@ -85,7 +85,11 @@ async def log_refusal(
         )
     except AccessLogUnavailable:
         logger.error("could not log a refused %s attempt (request %s)", action, context.request_id)
+        if action == Action.VIEW:
+            runtime.metrics.views.labels("log_unavailable").inc()
         return False
+    if action == Action.VIEW:
+        runtime.metrics.views.labels("denied").inc()
     return True
 
 
@@ -146,7 +150,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AccessLogUnavailable)
     async def _log_down(request: Request, _error: AccessLogUnavailable) -> Response:
         runtime: Runtime = request.app.state.runtime
-        runtime.metrics.log_appends.labels("failed").inc()
+        if getattr(request.state, "audit_action", None) == Action.VIEW:
+            runtime.metrics.views.labels("log_unavailable").inc()
         logger.error("access log unavailable (request %s)", request.state.request_id)
         return _unavailable(request)
 

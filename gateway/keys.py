@@ -18,6 +18,7 @@ import errno
 import json
 import os
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -32,21 +33,29 @@ def env_name(path: Path) -> str:
     return ENV_PREFIX + path.stem.upper().replace("-", "_")
 
 
-def _write_private(path: Path, content: str) -> None:
+def _write_temporary(path: Path, content: str) -> Path:
+    """The content, whole, in a new owner-only file of its own beside `path`."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # O_EXCL: two processes starting at once must not each write a different key.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(content)
+    return Path(name)
 
 
-def _replace_private(path: Path, content: str) -> None:
-    """Write a new version whole: readers see the old file or the new one, never half."""
-    temporary = path.with_suffix(".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(content)
-    temporary.replace(path)
+def _write_private(path: Path, content: str) -> None:
+    """Create the file, whole, or raise FileExistsError: two processes starting at once (several
+    instances on one key folder) must not each write a different key, nor read one half-written."""
+    temporary = _write_temporary(path, content)
+    try:
+        os.link(temporary, path)  # appears with all its content at once, or not at all
+    finally:
+        temporary.unlink()
+
+
+def replace_whole(path: Path, content: str) -> None:
+    """Write a new version whole: readers see the old file or the new one, never half (a
+    temporary file of its own per writer, so concurrent writers never share one)."""
+    _write_temporary(path, content).replace(path)
 
 
 class KeyFile:
@@ -94,7 +103,7 @@ class KeyFile:
             raise PermissionError(
                 errno.EACCES, f"the keyring comes from {self.source} and cannot be written"
             )
-        _replace_private(self.path, content)
+        replace_whole(self.path, content)
         with self._lock:
             self._document, self._stamp = content, self._stat()
 

@@ -2,35 +2,71 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
+from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.logging_setup import request_id_var
+from gateway.ops.metrics import UNMATCHED_ROUTE, Metrics
 from gateway.problems import problem_response
+from schemas.cpr import holds_cpr
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Our own ids carry no digits, so no run of them can pass for a CPR and be redacted in a log.
+_NO_DIGITS = str.maketrans("0123456789", "ghijklmnop")
+
+request_log = logging.getLogger("helhed.http")
+
+
+def request_id_for(incoming: str) -> str:
+    """The caller's X-Request-ID if it is sane, else a new one. A caller's id goes into the
+    access log and every log line, so one that could be a CPR number is replaced (rule 5)."""
+    if _SAFE_REQUEST_ID.match(incoming) and not holds_cpr(incoming):
+        return incoming
+    return uuid.uuid4().hex.translate(_NO_DIGITS)
+
+
+def _who(state: dict[str, Any]) -> dict[str, Any]:
+    """The signed-in user for the request log. A citizen's subject may be their CPR: never."""
+    actor = state.get("actor")
+    if actor is None:
+        return {}
+    if "citizen" in actor.roles:
+        return {"role": "citizen"}
+    return {"user": actor.subject, "role": ",".join(actor.roles), "department": actor.department}
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (a caller's own if it is sane) and safe response headers."""
+    """Gives every request an id (a caller's own if it is sane) and safe response headers;
+    counts it by route template and logs one line for it."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id = request_id_for(incoming)
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        token = request_id_var.set(request_id)
         is_api = scope["path"].startswith("/v1/")
+        started = time.perf_counter()
+        status = 500  # what the client gets if the app fails before it answers
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request_id
                 headers["X-Content-Type-Options"] = "nosniff"
@@ -40,7 +76,33 @@ class RequestContextMiddleware:
                     headers["Cache-Control"] = "no-store"
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            self._observe(scope, state, status, time.perf_counter() - started)
+            request_id_var.reset(token)
+
+    def _observe(self, scope: Scope, state: dict[str, Any], status: int, seconds: float) -> None:
+        # The route's template (/v1/consents/{id}), never the raw path: labels stay few, and a
+        # path holds nothing a caller typed.
+        route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
+        method = scope["method"]
+        if self.metrics is not None:
+            self.metrics.requests.labels(route, method, str(status)).inc()
+            self.metrics.request_latency.labels(route, method).observe(seconds)
+        request_log.info(
+            "%s %s %s",
+            method,
+            route,
+            status,
+            extra={
+                "route": route,
+                "method": method,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 1),
+                **_who(state),
+            },
+        )
 
 
 # Pages load one script (htmx) and one stylesheet from this origin, nothing inline and nothing

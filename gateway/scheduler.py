@@ -16,6 +16,7 @@ import logging
 import math
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -236,6 +237,7 @@ class JobRunner:
         try:
             outcome = await self._run_renewing_lease(job)
         finally:
+            runtime.metrics.job_runs.labels(name, outcome).inc()
             await run_in_threadpool(
                 end_run,
                 engine=engine,
@@ -266,7 +268,11 @@ class JobRunner:
             logger.exception("scheduled job %s failed", job.name)
             return "failed"
         finally:
+            # Wait for a renewal in flight, so that it cannot take the lease back after the
+            # run has handed it back.
             renewing.cancel()
+            with suppress(asyncio.CancelledError):
+                await renewing
 
     async def _renew(self, name: str) -> None:
         runtime = self._runtime

@@ -9,7 +9,7 @@ import os
 import socket
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -163,6 +163,13 @@ class Settings(BaseSettings):
     instance: str = Field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}",
         description="Names this gateway process in the access log",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="Application logs on stderr: one JSON object per line, or plain text",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="The least severe log level written"
     )
     view_deadline_seconds: float = Field(
         default=2.5, gt=0, le=60, description="One overall deadline for a view's fan-out"

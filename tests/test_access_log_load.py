@@ -176,7 +176,8 @@ def test_a_killed_gateway_leaves_an_entry_for_every_answered_request(
                         return
                     if response.status_code == 200:
                         with lock:
-                            answered.append(request_id)
+                            # The echoed id: one that could be a CPR is replaced (rule 5).
+                            answered.append(response.headers["X-Request-ID"])
 
         threads = [threading.Thread(target=client) for _ in range(8)]
         for thread in threads:

@@ -131,7 +131,10 @@ def test_the_breaker_opens_on_a_failing_source_and_closes_when_it_recovers(
 ) -> None:
     configs = copy.deepcopy(source_configs(systems.systems))
     jobcenter = next(c for c in configs if c["department"] == "jobcenter")
-    jobcenter["resilience"] = {"breaker_failures": 2, "breaker_reset_seconds": 0.5, "retries": 0}
+    # The reset is long enough that a loaded machine cannot let it lapse between the views that
+    # expect the circuit open (0.5 s did, under CI load).
+    reset = 3.0
+    jobcenter["resilience"] = {"breaker_failures": 2, "breaker_reset_seconds": reset, "retries": 0}
     citizen = twin_of("Sara Holm")
     momentum = systems["jobcenter"]
     with live_gateway(tmp_path, new_database(), configs) as gateway:
@@ -153,7 +156,7 @@ def test_the_breaker_opens_on_a_failing_source_and_closes_when_it_recovers(
         assert _coverage(gateway.view(citizen).json(), "jobcenter")["problem"] == "circuit_open"
         assert len(momentum.requests) == 0, "an open circuit does not ask the source"
         del asked
-        time.sleep(0.6)
+        time.sleep(reset + 0.1)
         line = _coverage(gateway.view(citizen).json(), "jobcenter")
         assert line["status"] == "included"
         status = {

@@ -193,7 +193,7 @@ def test_a_dotted_field_reads_what_jmespath_reads(record: Any, path: list[str]) 
     mapping = FragmentMapping.model_validate(
         {"fields": {**MAPPING["fields"], "attributes.probe": expression}}
     )
-    read = next(reader for target, _h, _m, reader in mapping._plan if target == "attributes.probe")
+    read = next(plan[3] for plan in mapping._plan if plan[0] == "attributes.probe")
     assert read(record) == jmespath.search(expression, record)
 
 
@@ -218,5 +218,5 @@ def test_a_fallback_field_reads_what_jmespath_reads(
     mapping = FragmentMapping.model_validate(
         {"fields": {**MAPPING["fields"], "attributes.probe": expression}}
     )
-    read = next(reader for target, _h, _m, reader in mapping._plan if target == "attributes.probe")
+    read = next(plan[3] for plan in mapping._plan if plan[0] == "attributes.probe")
     assert read(record) == jmespath.search(expression, record)

@@ -24,6 +24,7 @@ from gateway.access_log.group_commit import AccessLogUnavailable, committer_for
 from gateway.access_log.models import PRUNED, AccessEntryRow
 from gateway.cpr_protection import CprProtector
 from gateway.db import write_session
+from gateway.ops.metrics import LOG_APPENDS
 from schemas.access import (
     AccessEntryBody,
     AccessEntryRead,
@@ -117,7 +118,10 @@ def audited_write(engine: Engine) -> Iterator[Session]:
         with write_session(engine) as session:
             yield session
     except SQLAlchemyError as error:
+        LOG_APPENDS.labels("failed").inc()
         raise AccessLogUnavailable(type(error).__name__) from error
+    else:
+        LOG_APPENDS.labels("ok").inc()
     finally:
         _in_write.depth -= 1
 
@@ -136,11 +140,12 @@ def record_access(
     if getattr(_in_write, "depth", 0):
         # The committer would wait for this thread's transaction, and this thread for it.
         raise RuntimeError("inside audited_write, use append_entry(session=...)")
-    return committer_for(engine).submit(
-        lambda: _draft(protector, context, event, now),
-        uses=event.consents if count_consent_use else (),
-        at=now,
-    )
+    with _counted_append():
+        return committer_for(engine).submit(
+            lambda: _draft(protector, context, event, now),
+            uses=event.consents if count_consent_use else (),
+            at=now,
+        )
 
 
 async def record_access_async(
@@ -154,11 +159,22 @@ async def record_access_async(
 ) -> int:
     """`record_access` from a coroutine, without a worker thread: the entry is drafted and
     made durable by the committer; this returns once it is (or raises, as record_access)."""
-    return await committer_for(engine).submit_async(
-        lambda: _draft(protector, context, event, now),
-        uses=event.consents if count_consent_use else (),
-        at=now,
-    )
+    with _counted_append():
+        return await committer_for(engine).submit_async(
+            lambda: _draft(protector, context, event, now),
+            uses=event.consents if count_consent_use else (),
+            at=now,
+        )
+
+
+@contextmanager
+def _counted_append() -> Iterator[None]:
+    try:
+        yield
+    except AccessLogUnavailable:
+        LOG_APPENDS.labels("failed").inc()
+        raise
+    LOG_APPENDS.labels("ok").inc()
 
 
 def to_read_model(row: AccessEntryRow, protector: CprProtector) -> AccessEntryRead:

@@ -15,7 +15,7 @@ from typing import Any
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from gateway.keys import load_or_create
+from gateway.keys import load_or_create, replace_whole
 from gateway.settings import DEFAULT_AUDIENCE, DEV_ISSUER, ClaimMapping, Settings, TrustedIssuer
 
 ALGORITHM = "ES256"
@@ -43,7 +43,10 @@ def trusted_dev_issuer(settings: Settings) -> TrustedIssuer:
     """The issuer entry that makes a gateway accept this data folder's development tokens."""
     public = signing_key(settings).as_dict(private=False)
     path = _public_jwks_path(settings)
-    path.write_text(json.dumps({"keys": [public]}, indent=2), encoding="utf-8")
+    document = json.dumps({"keys": [public]}, indent=2)
+    # Several gateways may start on one data folder at once: never truncate what another reads.
+    if not path.is_file() or path.read_text(encoding="utf-8") != document:
+        replace_whole(path, document)
     return TrustedIssuer(
         issuer=DEV_ISSUER,
         audience=DEFAULT_AUDIENCE,

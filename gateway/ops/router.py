@@ -7,8 +7,11 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from gateway.deps import RuntimeDep
+from gateway.ops.live import live_metrics
+from gateway.ops.metrics import scrape_registry
 from gateway.problems import problem_response, problem_responses
 
 router = APIRouter(tags=["operations"])
@@ -32,5 +35,8 @@ def ready(runtime: RuntimeDep) -> dict[str, object] | Response:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def metrics(runtime: RuntimeDep) -> Response:
-    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+async def metrics(runtime: RuntimeDep) -> Response:
+    """Prometheus text format: counters of this process (or of every worker), gauges of now."""
+    registry = scrape_registry(runtime.metrics, lambda: live_metrics(runtime))
+    body = await run_in_threadpool(generate_latest, registry)  # reads the database
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -108,7 +108,7 @@ def _assemble(
         elif answer.failure is not None:
             status, problem = CoverageStatus.UNAVAILABLE, answer.failure.code
             result.unavailable[source.name] = answer.failure.code
-            metrics.source_calls.labels(source.name, answer.failure.code).inc()
+            metrics.source_failed(source.name, answer.failure.code)
         else:
             status, problem = CoverageStatus.INCLUDED, None
             released = release_permitted_fragments(
@@ -235,7 +235,6 @@ async def build_citizen_view(
         count_consent_use=True,
     )
     runtime.metrics.views.labels("success").inc()
-    runtime.metrics.log_appends.labels("ok").inc()
     insights = build_insights(
         assembly.fragments,
         assembly.coverage,

@@ -9,7 +9,9 @@ bytes both ways. A test switches its `mode` at any moment, from any thread:
 - `hang`: new connections are accepted and then never answered (a black hole: the classic
   half-dead server that only a timeout gets you out of); open ones stop forwarding;
 - `drip`: the dependency's answers are forwarded one byte at a time, `drip_seconds` apart
-  (slowloris in reverse: every byte is on time, the whole answer never is).
+  (slowloris in reverse: every byte is on time, the whole answer never is);
+- `truncate`: the first `truncate_after` bytes of an answer are forwarded, then the connection
+  is reset (the system crashed half-way through its answer).
 
 Written with asyncio in a thread of its own, so synchronous tests and a gateway in another
 thread or process can all use it.
@@ -25,7 +27,7 @@ import threading
 from collections.abc import Iterator
 from typing import Literal
 
-Mode = Literal["pass", "reset", "hang", "drip"]
+Mode = Literal["pass", "reset", "hang", "drip", "truncate"]
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:
@@ -38,10 +40,18 @@ def _reset(writer: asyncio.StreamWriter) -> None:
 
 
 class TcpProxy:
-    def __init__(self, target_host: str, target_port: int, *, drip_seconds: float = 0.05) -> None:
+    def __init__(
+        self,
+        target_host: str,
+        target_port: int,
+        *,
+        drip_seconds: float = 0.05,
+        truncate_after: int = 200,
+    ) -> None:
         self.target = (target_host, target_port)
         self.mode: Mode = "pass"
         self.drip_seconds = drip_seconds
+        self.truncate_after = truncate_after
         self.connections = 0  # accepted since start: a test can see whether anyone came
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -157,6 +167,10 @@ class TcpProxy:
             while self.mode == "hang":  # noqa: ASYNC110 (the mode is set from another thread)
                 await asyncio.sleep(0.05)
             if self.mode == "reset":
+                break
+            if self.mode == "truncate" and not upstream:
+                writer.write(data[: self.truncate_after])
+                await writer.drain()
                 break
             if self.mode == "drip" and not upstream:
                 for i in range(len(data)):

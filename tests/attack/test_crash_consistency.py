@@ -44,9 +44,9 @@ class Answered:
 
 
 def _post(http: httpx.Client, path: str, body: Any, headers: dict[str, str]) -> tuple[str, Any]:
-    request_id = uuid.uuid4().hex
-    response = http.post(path, json=body, headers={**headers, "X-Request-ID": request_id})
-    return request_id, response
+    response = http.post(path, json=body, headers={**headers, "X-Request-ID": uuid.uuid4().hex})
+    # The id the gateway used: one that could hold a CPR (a hex id, now and then) is replaced.
+    return response.headers["X-Request-ID"], response
 
 
 def _viewer(

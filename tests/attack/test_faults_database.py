@@ -3,9 +3,12 @@ code, within its timeouts, nothing released, nothing half-written) and recovers 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -84,4 +87,31 @@ def test_postgres_that_stops_answering_is_a_503_within_the_timeouts(
     assert seconds < BOUND_SECONDS
     proxy.restore()
     assert gateway.view(citizen).status_code == 200
+    assert gateway.verify()["ok"] is True
+
+
+def test_postgres_cut_while_a_view_waits_for_its_sources_releases_nothing(
+    proxied: tuple[LiveGateway, TcpProxy],
+    systems: SystemsInThread,
+    twin_of: Callable[[str], str],
+) -> None:
+    """The consents were read, the sources are being asked, and then the database goes: the
+    entry cannot be written, so the fragments already fetched are not released."""
+    gateway, proxy = proxied
+    citizen = shared_citizen(gateway, twin_of)
+    systems["jobcenter"].behaviour.delay = 0.8  # the view is in its fan-out when the cut comes
+    answer: list[httpx.Response] = []
+    viewing = threading.Thread(target=lambda: answer.append(gateway.view(citizen)))
+    viewing.start()
+    time.sleep(0.4)
+    proxy.cut()
+    viewing.join(BOUND_SECONDS)
+    assert answer, "the view was answered within the bound"
+    refused_cleanly(answer[0], *DOWN)
+    assert citizen not in answer[0].text
+    proxy.restore()
+    systems["jobcenter"].reset()
+    after = gateway.view(citizen)
+    assert after.status_code == 200, after.text
+    assert after.json()["timeline"]
     assert gateway.verify()["ok"] is True

@@ -1,6 +1,7 @@
-"""The disk under the SQLite database fills up while the gateway logs: no view is answered
-without its entry (a view that cannot be logged is a 503 with no fragment in it), no consent is
-half-written, and once space is free again the next view succeeds without a restart.
+"""The disk under the SQLite database fills up, or another process locks the file, while the
+gateway logs: no view is answered without its entry (a view that cannot be logged is a 503 with
+no fragment in it), no consent is half-written, and once space is free again the next view
+succeeds without a restart.
 
 The disk is a small tmpfs mounted for the test (root in a container may mount one); where that
 is not allowed the test is skipped and says so.
@@ -11,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sqlite3
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,7 +22,7 @@ import pytest
 
 from demo.sources import source_configs
 from demo.systems import SystemsInThread
-from tests.attack.faults import refused_cleanly, shared_citizen
+from tests.attack.faults import refused_cleanly, shared_citizen, timed
 from tests.builders import consent_body
 from tests.support import LiveGateway, live_gateway
 
@@ -93,3 +96,33 @@ def _full_disk_story(gateway: LiveGateway, disk: Path, twin_of: Callable[[str], 
     found = gateway.post("/v1/consents/search", {"citizen": other}).json()
     assert found["consents"] == [], "the consent refused on the full disk was not written"
     assert gateway.verify()["ok"] is True
+
+
+def test_a_database_locked_by_another_process_makes_a_view_wait_not_fail(
+    new_database: Callable[[], str],
+    systems: SystemsInThread,
+    tmp_path: Path,
+    twin_of: Callable[[str], str],
+) -> None:
+    """Another process (a backup, a DBA's shell) holds SQLite's write lock for a moment: the
+    view waits for it, within the busy timeout, and is answered with its entry."""
+    url = new_database()
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite's file lock")
+    with live_gateway(tmp_path / "home", url, source_configs(systems.systems)) as gateway:
+        citizen = shared_citizen(gateway, twin_of)
+        holder = sqlite3.connect(
+            url.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False
+        )
+        holder.execute("BEGIN IMMEDIATE")
+        timer = threading.Timer(1.0, holder.execute, args=["COMMIT"])
+        timer.start()
+        try:
+            response, seconds = timed(lambda: gateway.view(citizen))
+        finally:
+            timer.join()
+            holder.close()
+        assert response.status_code == 200, response.text
+        assert seconds >= 0.5, "the view did wait for the lock"
+        assert gateway.http is not None
+        assert gateway.verify()["ok"] is True
