@@ -30,7 +30,6 @@ from gateway.views.release import release_permitted_fragments
 from schemas.access import Action, Outcome, ReleaseLine
 from schemas.consent import ConsentRead, ConsentRef
 from schemas.fragment import Fragment
-from schemas.times import in_utc
 from schemas.view import CitizenView, Coverage, CoverageStatus, ViewRequest
 
 logger = logging.getLogger("helhed.views")
@@ -130,11 +129,8 @@ def _assemble(
             metrics.source_calls.labels(source.name, "ok").inc()
         if answer is not None:
             metrics.source_latency.labels(source.name).observe(answer.seconds)
-        # Coverage and release lines are built from our own values (config, decision,
-        # counts), never a source's: constructed without a second validation. The one time
-        # an adapter gave is put in UTC, as the Instant type would.
         result.coverage.append(
-            Coverage.model_construct(
+            Coverage(
                 source=source.name,
                 department=source.department,
                 status=status,
@@ -148,7 +144,7 @@ def _assemble(
                 ),
                 fragments=sum(per_category.values()),
                 problem=problem,
-                as_of=in_utc(answer.as_of) if answer and answer.as_of else None,
+                as_of=answer.as_of if answer is not None else None,
                 export_date=local_day(answer.as_of) if answer and answer.as_of else None,
             )
         )
@@ -158,7 +154,7 @@ def _assemble(
             CoverageStatus.NOT_COVERED: "not-asked",
         }[status]
         result.lines.extend(
-            ReleaseLine.model_construct(
+            ReleaseLine(
                 source=source.name,
                 department=source.department,
                 category=r.category,
