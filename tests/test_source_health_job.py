@@ -19,6 +19,7 @@ from gateway.scheduler import period_start
 from gateway.scheduler_models import JobRunRow
 from gateway.sources.health import last_checks
 from tests.support import LiveGateway, live_gateway
+from tests.test_ops_metrics import scrape
 
 JOB = "source-health"
 STOPPED = "adult-social"  # SOAP; any system would do
@@ -68,6 +69,16 @@ def _sources(gateway: LiveGateway) -> dict[str, dict[str, Any]]:
     return {source["name"]: source for source in response.json()["sources"]}
 
 
+def _up(gateway: LiveGateway) -> dict[str, bool]:
+    """helhed_source_up per source, as Prometheus scrapes it."""
+    samples, _ = scrape(gateway)
+    return {
+        dict(labels)["source"]: bool(up)
+        for (name, labels), up in samples.items()
+        if name == "helhed_source_up"
+    }
+
+
 def _runs(gateway: LiveGateway) -> list[JobRunRow]:
     with read_session(gateway.runtime.engine) as session:
         return list(session.exec(select(JobRunRow).where(JobRunRow.job == JOB)).all())
@@ -104,9 +115,11 @@ def test_the_job_records_every_source_and_every_instance_shows_it(
         assert jobcenter["last_check"]["healthy"] is True
         assert jobcenter["last_check"]["checked_by"] == "gateway-b"
         assert jobcenter["last_check"]["latency_ms"] >= 0
+        assert _up(one) == {name: name != down for name in SOURCE_NAMES.values()}
 
     assert one.run_job(JOB) is True, "back up"
     assert last_checks(engine=one.runtime.engine)[down].ok
+    assert _up(other) == dict.fromkeys(SOURCE_NAMES.values(), True)
 
 
 def test_two_instances_on_one_database_run_each_period_once(
