@@ -59,11 +59,11 @@ fuzz: $(STAMP)
 
 # schemathesis over HTTP, every operation x every role and broken token (thousands of requests).
 fuzz-api: $(STAMP)
-	$(FUZZ_ENV) $(BIN)/pytest -q -p tests.fuzz_summary tests/attack/test_api_fuzz.py
+	$(FUZZ_ENV) $(BIN)/python -m pytest -q -p tests.fuzz_summary tests/attack/test_api_fuzz.py
 
 # hypothesis on the parsers: CPR, consent bodies, mapping, CSV drops, checkpoints and proofs.
 fuzz-input: $(STAMP)
-	$(FUZZ_ENV) $(BIN)/pytest -q -p tests.fuzz_summary tests/attack/test_input_fuzz.py
+	$(FUZZ_ENV) $(BIN)/python -m pytest -q -p tests.fuzz_summary tests/attack/test_input_fuzz.py
 
 # schemathesis's own runner against `helhed demo` in a subprocess, with its seeded consents.
 fuzz-demo: $(STAMP)
@@ -71,7 +71,7 @@ fuzz-demo: $(STAMP)
 
 # The crash-consistency loops (tests/attack/test_crash_consistency.py), many more than in make test.
 fuzz-crash: $(STAMP)
-	HELHED_CRASH_LOOPS=100 $(FUZZ_ENV) $(BIN)/pytest -q -p tests.fuzz_summary tests/attack/test_crash_consistency.py
+	HELHED_CRASH_LOOPS=100 $(FUZZ_ENV) $(BIN)/python -m pytest -q -p tests.fuzz_summary tests/attack/test_crash_consistency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

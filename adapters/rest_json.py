@@ -182,7 +182,11 @@ class RestJsonAdapter:
 
     async def _ask(self, values: dict[str, str], page: Any, seconds: float) -> Any:
         options = self.options
-        url = self._base + fill_in(options.path, {k: quote(v) for k, v in values.items()})
+        # Percent-encoding only when the path has a placeholder to fill (most have none).
+        path = options.path
+        if "{" in path:
+            path = fill_in(path, {k: quote(v) for k, v in values.items()})
+        url = self._base + path
         body = fill_in(options.json_body, values) if options.json_body else None
         query = fill_in(options.query, values)
         if page is not None and options.paging is not None:

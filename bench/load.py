@@ -3,7 +3,9 @@
 The load generator, in a process of its own so that it does not share an interpreter with what
 it measures: C clients, each on its own keep-alive connection, post the body to /v1/views back
 to back for S seconds after a warm-up (client i asks URL i mod the number of URLs, so several
-gateway processes get an equal share). Prints one line of JSON: views/s, latency percentiles,
+gateway processes get an equal share). With --tokens FILE (one access token a line) each
+request is sent as the next user in the file, as many caseworkers would send them, so each
+user stays within the per-user limits. Prints one line of JSON: views/s, latency percentiles,
 and the count of answers that were not 200 (a benchmark with errors is not a result).
 """
 
@@ -11,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import statistics
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import aiohttp
 
@@ -31,7 +36,12 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 async def client(
-    url: str, body: bytes, headers: dict[str, str], until: float, warm_until: float
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    until: float,
+    warm_until: float,
+    users: Iterator[str] | None,
 ) -> tuple[list[float], int, str | None]:
     samples: list[float] = []
     errors, last_error = 0, None
@@ -39,6 +49,8 @@ async def client(
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         while (started := time.perf_counter()) < until:
+            if users is not None:
+                headers = {**headers, "Authorization": f"Bearer {next(users)}"}
             async with session.post(url, data=body, headers=headers) as response:
                 await response.read()
                 ok = response.status == 200
@@ -55,12 +67,13 @@ async def client(
 async def run(args: argparse.Namespace) -> dict[str, object]:
     headers = {"Content-Type": "application/json", **dict(h.split(": ", 1) for h in args.header)}
     body = args.body.encode()
+    users = itertools.cycle(args.users) if args.users else None
     begin = time.perf_counter()
     warm_until = begin + args.warmup
     until = warm_until + args.seconds
     results = await asyncio.gather(
         *(
-            client(args.url[i % len(args.url)], body, headers, until, warm_until)
+            client(args.url[i % len(args.url)], body, headers, until, warm_until, users)
             for i in range(args.concurrency)
         )
     )
@@ -87,7 +100,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--body", required=True)
     parser.add_argument("--header", action="append", default=[])
+    parser.add_argument("--tokens", default=None, help="a file of access tokens, one a line")
     args = parser.parse_args()
+    args.users = (
+        [line.strip() for line in Path(args.tokens).read_text("ascii").splitlines() if line]
+        if args.tokens
+        else []
+    )
     print(json.dumps(asyncio.run(run(args))))
 
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.fanout import four_delayed_sources
 from bench.processes import PIDS, canned_sources, gateways, load
-from bench.workloads import VIEW, caseworker_headers, open_every_department
+from bench.workloads import VIEW, caseworker_headers, caseworker_tokens, open_every_department
 
 
 def summarise(collapsed: Path, top: int = 45) -> str:
@@ -56,7 +56,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, canned_sources(0.0) as demo:
         home = Path(tmp) / "home"
         configs = four_delayed_sources(demo)
-        headers = caseworker_headers(home)
+        headers, tokens = caseworker_headers(home), caseworker_tokens(home)
         url = args.database_url or f"sqlite:///{tmp}/profile.db"
         with gateways(home, url, configs) as (gateway,):
             open_every_department(gateway, headers)
@@ -73,7 +73,8 @@ def main() -> None:
                     load(
                         [gateway],
                         body=VIEW,
-                        headers=headers,
+                        headers={},
+                        tokens=tokens,
                         seconds=args.seconds + 2,
                         concurrency=16,
                         warmup=0,

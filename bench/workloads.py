@@ -51,6 +51,10 @@ class Setup:
         finally:
             audit_log.drop_postgres(self.postgres, name)
 
+    @property
+    def users(self) -> int:
+        return 300 if self.quick else USERS
+
     def home(self, name: str) -> Path:
         return self.tmp / f"home-{name}"
 
@@ -76,6 +80,22 @@ def caseworker_headers(home: Path) -> dict[str, str]:
         ttl_seconds=4 * 3600,
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+USERS = 3000  # at 600 views/s, 12 views a minute each: within the default limit of 30
+
+
+def caseworker_tokens(home: Path, users: int = USERS) -> Path:
+    """A file of `users` adult-social caseworkers' tokens (the load generator takes turns)."""
+    settings = load_settings(None, home=home)
+    path = home.parent / f"{home.name}-tokens.txt"
+    tokens = (
+        mint_token(settings, subject=f"caseworker-{n}", roles=["caseworker"],
+                   department="adult-social", ttl_seconds=4 * 3600)
+        for n in range(users)
+    )  # fmt: skip
+    path.write_text("\n".join(tokens), encoding="ascii")
+    return path
 
 
 def open_every_department(base_url: str, headers: dict[str, str]) -> None:
@@ -111,19 +131,19 @@ def _mean(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 
 def overhead_workload(setup: Setup) -> dict[str, Any]:
     """Bare proxy and gateway on the same canned sources, measured in alternating rounds."""
-    concurrency, rounds = 16, 2 if setup.quick else 3
+    concurrency, rounds = 16, 1 if setup.quick else 3
     result: dict[str, Any] = {"concurrency": concurrency, "sources": 4}
     with canned_sources(0.0) as demo:
         configs = four_delayed_sources(demo)
         with bare_proxy(configs) as bare:
             for backend, database in setup.databases("overhead"):
                 home = setup.home(f"overhead-{backend}")
-                headers = caseworker_headers(home)
+                headers, tokens = caseworker_headers(home), caseworker_tokens(home, setup.users)
                 with ExitStack() as stack:
                     url = stack.enter_context(database)
                     (gateway,) = stack.enter_context(gateways(home, url, configs))
                     open_every_department(gateway, headers)
-                    targets = {"bare": ([bare], {}), "gateway": ([gateway], headers)}
+                    targets = {"bare": ([bare], None), "gateway": ([gateway], tokens)}
                     if setup.compare is not None:
                         other = (
                             stack.enter_context(setup.fresh_postgres())
@@ -134,17 +154,21 @@ def overhead_workload(setup: Setup) -> dict[str, Any]:
                             gateways(home, other, configs, code=setup.compare)
                         )
                         open_every_department(before, headers)
-                        targets["compared"] = ([before], headers)
+                        targets["compared"] = ([before], tokens)
                     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
                     for _ in range(rounds):
-                        for name, (urls, sent) in targets.items():
+                        for name, (urls, users) in targets.items():
                             runs[name].append(
                                 load(
                                     urls,
                                     body=VIEW,
-                                    headers=sent,
+                                    headers={},
+                                    tokens=users,
                                     concurrency=concurrency,
-                                    seconds=setup.seconds / rounds * 2,
+                                    seconds=setup.seconds
+                                    if setup.quick
+                                    else setup.seconds / rounds * 2,
+                                    warmup=0.5 if setup.quick else 1.0,
                                 )
                             )
                 figures = {name: _mean(measured) for name, measured in runs.items()}
@@ -182,14 +206,15 @@ def fanout_workload(setup: Setup, delay: float = 0.05) -> dict[str, Any]:
         result["floor"] = floor
         for label, configs in (("4 sources", four), ("16 sources", sixteen_sources(four))):
             home = setup.home(f"fanout-{len(configs)}")
-            headers = caseworker_headers(home)
+            headers, tokens = caseworker_headers(home), caseworker_tokens(home, setup.users)
             with gateways(home, setup.sqlite("fanout"), configs) as (gateway,):
                 open_every_department(gateway, headers)
                 for concurrency in (1, 16):
                     figures = load(
                         [gateway],
                         body=VIEW,
-                        headers=headers,
+                        headers={},
+                        tokens=tokens,
                         seconds=setup.seconds,
                         concurrency=concurrency,
                     )
@@ -246,11 +271,16 @@ def scale_workload(setup: Setup) -> dict[str, Any]:
         configs = four_delayed_sources(demo)
         for count in (1, 2, 4):
             home = setup.home("scale")
-            headers = caseworker_headers(home)
+            headers, tokens = caseworker_headers(home), caseworker_tokens(home, setup.users)
             with setup.fresh_postgres() as url, gateways(home, url, configs, count) as urls:
                 open_every_department(urls[0], headers)
                 figures = load(
-                    urls, body=VIEW, headers=headers, seconds=setup.seconds, concurrency=concurrency
+                    urls,
+                    body=VIEW,
+                    headers={},
+                    tokens=tokens,
+                    seconds=setup.seconds,
+                    concurrency=concurrency,
                 )
             result[f"{count} process{'es' if count > 1 else ''}"] = figures
     return result
@@ -311,14 +341,15 @@ def size_workload(setup: Setup) -> dict[str, Any]:
             url = setup.sqlite(f"size-{label}")
             if label == "full":
                 result["seeding"] = seed(home, url, entries=entries, consents=consents)
-            headers = caseworker_headers(home)
+            headers, tokens = caseworker_headers(home), caseworker_tokens(home, setup.users)
             with gateways(home, url, configs) as (gateway,):
                 open_every_department(gateway, headers)
                 for concurrency in (1, 16):
                     result[f"{label}, {concurrency} client{'s' if concurrency > 1 else ''}"] = load(
                         [gateway],
                         body=VIEW,
-                        headers=headers,
+                        headers={},
+                        tokens=tokens,
                         seconds=setup.seconds,
                         concurrency=concurrency,
                     )

@@ -42,7 +42,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         if runtime.settings.scheduler_enabled:
             jobs.start()
         yield
-        jobs.shutdown()
+        await jobs.shutdown()
         await run_in_threadpool(access_log.stop, runtime)
         await asyncio.gather(*(a.aclose() for a in runtime.adapters.values()))
 

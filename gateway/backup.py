@@ -56,8 +56,11 @@ class Manifest:
         sidecar = manifest_path(path)
         if not sidecar.exists():
             return None
-        data = json.loads(sidecar.read_text(encoding="utf-8"))
-        return cls(**{key: data[key] for key in cls.__dataclass_fields__})
+        try:
+            data = json.loads(sidecar.read_text(encoding="utf-8"))
+            return cls(**{key: data[key] for key in cls.__dataclass_fields__})
+        except (ValueError, KeyError, TypeError) as error:
+            raise BackupError(f"{sidecar} is not a backup manifest ({error})") from None
 
 
 def manifest_path(backup: Path) -> Path:
@@ -76,6 +79,11 @@ def _log_state(connection: "Connection", backend: str) -> Manifest:
         log_root=str(root),
         checkpoint_size=int(checkpoint or 0),
     )
+
+
+def _read_only(path: Path) -> str:
+    """A URI that opens the file read-only (quoted, so any file name works)."""
+    return f"{path.resolve().as_uri()}?mode=ro"
 
 
 def _sqlite_path(url: str) -> Path:
@@ -135,7 +143,7 @@ def _backup_sqlite(source: Path, target: Path) -> Manifest:
     if not source.exists():
         raise BackupError(f"no database at {source}")
     partial = target.with_name(target.name + ".partial")
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as live:
+    with sqlite3.connect(_read_only(source), uri=True) as live:
         copy = sqlite3.connect(partial)
         try:
             live.backup(copy)  # all pages in one step: one consistent moment
@@ -209,7 +217,7 @@ def restore(*, engine: "Engine", source: Path) -> None:
 
 def _restore_sqlite(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as kept:
+    with sqlite3.connect(_read_only(source), uri=True) as kept:
         live = sqlite3.connect(target)
         try:
             kept.backup(live)
@@ -257,6 +265,7 @@ def register(
         settings = settings_of(config)
         engine = make_engine(settings.sqlalchemy_url)
         try:
+            expected = Manifest.read(source)  # an unreadable manifest stops us before writing
             restore(engine=engine, source=source)
             upgrade(engine)  # a backup from an older version gets the newest schema
             with engine.connect() as connection:
@@ -267,7 +276,6 @@ def register(
         finally:
             engine.dispose()
         report = verify_all(settings)
-        expected = Manifest.read(source)
         if expected is not None and (expected.log_entries, expected.log_root) != (
             restored.log_entries,
             restored.log_root,

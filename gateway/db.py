@@ -27,7 +27,7 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, lock_timeout_seconds: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (SQLAlchemy's recipe
@@ -37,7 +37,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")  # a committed log entry survives power loss
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={round(lock_timeout_seconds * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -59,9 +59,11 @@ def make_engine(url: str, pool: PoolSettings | None = None) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **sizing
+            url,
+            connect_args={"check_same_thread": False, "timeout": pool.lock_timeout_seconds},
+            **sizing,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, pool.lock_timeout_seconds)
         return engine
     timeout = pool.connect_timeout_seconds
     # A server that accepts and then never answers (a black hole) must end in a clean 503,

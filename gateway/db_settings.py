@@ -32,3 +32,10 @@ class PoolSettings(BaseModel):
         description="PostgreSQL: longest wait to connect, and for sent data to be acknowledged "
         "(a cut cable, a dead host); past it the request fails cleanly (503), never hangs",
     )
+    lock_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="SQLite: how long a write waits for another process's lock on the file "
+        "before it fails cleanly (503)",
+    )

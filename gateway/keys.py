@@ -34,11 +34,19 @@ def env_name(path: Path) -> str:
 
 
 def _write_temporary(path: Path, content: str) -> Path:
-    """The content, whole, in a new owner-only file of its own beside `path`."""
+    """The content, whole and on disk (fsync), in a new owner-only file of its own beside
+    `path`; on a full disk nothing is left behind (found by the full-disk fault test: a key
+    file written in place was left empty, and no later start could read it)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(content)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
     return Path(name)
 
 

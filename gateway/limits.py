@@ -4,9 +4,12 @@ The log already holds every view with its actor, time and citizen hash, on every
 shared database; counting there needs no extra state and no stickiness between instances.
 Refused attempts count too, so a client that keeps hammering stays refused until it pauses.
 
-All three counts come from one statement, and each stops as soon as its answer is known (the
-per-minute count at the limit, the distinct citizens at the alert threshold, the earlier flag
-at the first one), so a busy user's long history costs no more than the limits themselves.
+The counts come from one statement, and each stops as soon as its answer is known (the
+per-minute count at the limit, an earlier view of this citizen or an earlier flag at the first
+one), so a busy user's long history costs no more than the limits themselves. The distinct
+citizens are counted only when this view adds one (the user has not viewed this citizen in the
+window), which is the only view that can cross the alert threshold: so a user above it is
+flagged again, once the earlier flag has left the window, on their next new citizen.
 """
 
 from __future__ import annotations
@@ -61,6 +64,12 @@ _OTHERS = _capped_count(
     .distinct(),
     "alert_cap",
 )
+_SEEN = _capped_count(
+    select(literal(1))
+    .where(*_VIEWS, _LOG.outcome == Outcome.SUCCESS.value, _LOG.at >= bindparam("window_start"))
+    .where(_LOG.citizen_hash == bindparam("this")),
+    "one",
+)
 _FLAGGED = _capped_count(
     select(literal(1)).where(
         _MINE, _LOG.action == Action.VIEW_BURST.value, _LOG.at >= bindparam("window_start")
@@ -68,7 +77,8 @@ _FLAGGED = _capped_count(
     "one",
 )
 _RECENT_ONLY = select(_RECENT)
-_ALL_THREE = select(_RECENT, _OTHERS, _FLAGGED)
+_RECENT_SEEN_FLAGGED = select(_RECENT, _SEEN, _FLAGGED)
+_OTHERS_ONLY = select(_OTHERS)
 
 
 def check_view_limits(
@@ -92,7 +102,10 @@ def check_view_limits(
             "alert_cap": settings.distinct_citizens_alert,
             "one": 1,
         }
-        count, others, flagged = connection.execute(_ALL_THREE, parameters).one()
+        count, seen, flagged = connection.execute(_RECENT_SEEN_FLAGGED, parameters).one()
+        others = 0
+        if count < settings.views_per_minute and not seen and not flagged:
+            (others,) = connection.execute(_OTHERS_ONLY, parameters).one()
     if count >= settings.views_per_minute:
         raise ProblemError(
             429,

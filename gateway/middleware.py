@@ -22,6 +22,8 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _NO_DIGITS = str.maketrans("0123456789", "ghijklmnop")
 
 request_log = logging.getLogger("helhed.http")
+# Load balancers and Prometheus ask these every few seconds: a line each would bury the rest.
+_PROBES = frozenset({"/health", "/ready", "/metrics"})
 
 
 def request_id_for(incoming: str) -> str:
@@ -90,7 +92,8 @@ class RequestContextMiddleware:
         if self.metrics is not None:
             self.metrics.requests.labels(route, method, str(status)).inc()
             self.metrics.request_latency.labels(route, method).observe(seconds)
-        request_log.info(
+        request_log.log(
+            logging.DEBUG if route in _PROBES else logging.INFO,
             "%s %s %s",
             method,
             route,

@@ -33,6 +33,7 @@ from gateway.scheduler_models import JobLeaseRow, JobRunRow
 from gateway.settings import ConfigError
 
 logger = logging.getLogger("helhed.scheduler")
+SHUTDOWN_WAIT_SECONDS = 30.0  # a stopping gateway waits this long for the jobs running
 
 # Job runs are kept this long (the audit checkpoint alone records one a second).
 KEEP_RUNS = timedelta(days=2)
@@ -189,6 +190,7 @@ class JobRunner:
         # same name (`--workers`, a copied HELHED_INSTANCE) still never share a lease.
         self._holder = f"{runtime.settings.instance}/{uuid.uuid4().hex[:12]}"
         self._scheduler: AsyncIOScheduler | None = None
+        self._in_flight: set[asyncio.Future[bool]] = set()
 
     def start(self) -> None:
         self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
@@ -212,15 +214,25 @@ class JobRunner:
             )
         self._scheduler.start()
 
-    def shutdown(self) -> None:
+    async def shutdown(self) -> None:
+        """Schedule nothing more, then let the runs in flight end (bounded): a blocking job's
+        thread that outlived the gateway would use its database after the engine is disposed,
+        and leave a connection no pool closes."""
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=SHUTDOWN_WAIT_SECONDS)
 
     async def _tick(self, name: str) -> None:
         job = self._jobs[name]
         # The period this tick was scheduled for, even when a busy event loop runs it late.
         fired_for = self._runtime.clock.now() - _offset(job)
-        await self.run_once(name, period=period_start(fired_for, job.every))
+        run = asyncio.ensure_future(self.run_once(name, period=period_start(fired_for, job.every)))
+        self._in_flight.add(run)
+        run.add_done_callback(self._in_flight.discard)
+        # apscheduler's shutdown cancels the ticks it started; the run itself must go on to its
+        # end (a blocking job's thread cannot be stopped anyway), and shutdown() waits for it.
+        await asyncio.shield(run)
 
     async def run_once(self, name: str, *, period: datetime | None = None) -> bool:
         """Run one job now if this instance gets its lease (and, for a period, if the period

@@ -82,7 +82,8 @@ def summarise(lines: list[dict[str, int | str]]) -> tuple[list[str], bool]:
             else ""
         )
         out.append(
-            f"  {name}: {c['examples']} examples in {c['runs']} runs{api}, {c['failures']} failures"
+            f"  {name}: {c['examples']} examples in {c['tests']} tests{api}, "
+            f"{c['failures']} failures"
         )
     examples = sum(c["examples"] for c in targets.values())
     failures = sum(c["failures"] for c in targets.values())

@@ -135,6 +135,17 @@ def test_a_restored_log_that_was_altered_fails_verification(
         assert gateway.view(twin_of("Sara Holm")).status_code == 200
         config = _config(settings.home, settings.sqlalchemy_url, "one.toml")
         assert runner.invoke(app, ["db", "backup", str(backup), "-c", str(config)]).exit_code == 0
+    # A manifest that names another head than the file holds: the wrong file, or a cut one.
+    manifest = tmp_path / "altered.backup.json"
+    kept = manifest.read_text("utf-8")
+    manifest.write_text(kept.replace('"log_entries": ', '"log_entries": 1'), "utf-8")
+    mismatch = runner.invoke(
+        app,
+        ["db", "restore", str(backup), "-c", str(_config(settings.home, new_database(), "m.toml"))],
+    )
+    assert mismatch.exit_code == 1
+    assert "the backup's manifest names" in said(mismatch)
+    manifest.write_text(kept, "utf-8")
     # Someone with the file drops the append-only triggers and edits the first entry.
     with sqlite3.connect(backup) as altered:
         triggers = altered.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")

@@ -208,9 +208,10 @@ def test_serve_with_two_workers_logs_json_with_request_ids_and_sums_their_metric
     assert request_line["level"] == "INFO"
     assert any(line["request_id"] == replaced for line in lines)
     assert any(line["logger"] == "uvicorn.error" for line in lines), "uvicorn's own lines too"
-    assert not [line for line in lines if line["logger"].startswith("apscheduler")], (
-        "no line for every scheduled run (the checkpoint job runs each second)"
-    )
+    # No INFO line for every scheduled run (the checkpoint job runs each second); its warnings
+    # (a run skipped on a busy machine) are kept.
+    chatter = [line for line in lines if line["logger"].startswith("apscheduler")]
+    assert all(line["level"] != "INFO" for line in chatter), chatter
     text = gateway.log.read_text(encoding="utf-8")
     for cpr in (citizen, *SAMPLE.values()):
         assert cpr not in text

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -149,7 +151,7 @@ def test_scheduled_jobs_run_at_their_periods(gateway: LiveGateway) -> None:
     async def for_a_while() -> None:
         runner.start()
         await asyncio.sleep(2.2)
-        runner.shutdown()
+        await runner.shutdown()
 
     asyncio.run(for_a_while())
     assert len(ran) >= 2
@@ -202,3 +204,29 @@ def test_signing_keys_are_published_as_a_jwks(gateway: LiveGateway) -> None:
     )
     verified = jws.deserialize_compact(token, receipt_keys, algorithms=["EdDSA"])
     assert verified.payload == b"hello"
+
+
+def test_a_stopping_gateway_waits_for_the_job_that_is_running(gateway: LiveGateway) -> None:
+    """A blocking job's thread that outlived its gateway used the database after the engine
+    was disposed, and left a PostgreSQL connection that no pool would close."""
+    finished: list[bool] = []
+    began = threading.Event()
+
+    def slow(runtime: Runtime) -> None:
+        began.set()
+        time.sleep(0.8)
+        with read_session(runtime.engine) as session:  # the database, after the stop began
+            session.exec(select(JobRunRow).limit(1)).all()
+        finished.append(True)
+
+    job = _job(slow, every=timedelta(seconds=0.5))
+    runner = JobRunner(_with_scheduler(gateway.runtime, periods={job.name: 0.5}), [job])
+
+    async def start_then_stop() -> None:
+        runner.start()
+        await asyncio.to_thread(began.wait, 10)
+        await runner.shutdown()
+        assert finished == [True], "shutdown returned while the job was still running"
+
+    asyncio.run(start_then_stop())
+    assert [r.outcome for r in _runs(gateway.runtime, job.name)] == ["ok"]

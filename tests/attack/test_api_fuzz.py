@@ -229,7 +229,7 @@ def test_exactly_the_public_operations_declare_no_401(schema: Any) -> None:
 def test_every_role_gets_only_documented_answers(
     fuzzed: LiveGateway, schema: Any, consent_ids: list[str], kind: str
 ) -> None:
-    _fuzz(fuzzed, schema, consent_ids, kind, examples(short=5, long=50))
+    _fuzz(fuzzed, schema, consent_ids, kind, examples(short=4, long=50))
 
 
 @pytest.mark.parametrize("kind", BROKEN)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import sqlite3
 import subprocess
@@ -22,6 +23,7 @@ import pytest
 
 from demo.sources import source_configs
 from demo.systems import SystemsInThread
+from gateway.keys import load_or_create, new_symmetric_keyring
 from tests.attack.faults import refused_cleanly, shared_citizen, timed
 from tests.builders import consent_body
 from tests.support import LiveGateway, live_gateway
@@ -99,16 +101,11 @@ def _full_disk_story(gateway: LiveGateway, disk: Path, twin_of: Callable[[str], 
 
 
 def test_a_database_locked_by_another_process_makes_a_view_wait_not_fail(
-    new_database: Callable[[], str],
-    systems: SystemsInThread,
-    tmp_path: Path,
-    twin_of: Callable[[str], str],
+    systems: SystemsInThread, tmp_path: Path, twin_of: Callable[[str], str]
 ) -> None:
     """Another process (a backup, a DBA's shell) holds SQLite's write lock for a moment: the
     view waits for it, within the busy timeout, and is answered with its entry."""
-    url = new_database()
-    if not url.startswith("sqlite"):
-        pytest.skip("SQLite's file lock")
+    url = f"sqlite:///{tmp_path / 'helhed.db'}"
     with live_gateway(tmp_path / "home", url, source_configs(systems.systems)) as gateway:
         citizen = shared_citizen(gateway, twin_of)
         holder = sqlite3.connect(
@@ -126,3 +123,49 @@ def test_a_database_locked_by_another_process_makes_a_view_wait_not_fail(
         assert seconds >= 0.5, "the view did wait for the lock"
         assert gateway.http is not None
         assert gateway.verify()["ok"] is True
+
+
+def test_a_database_locked_for_good_is_a_503_within_the_lock_timeout_and_recovers(
+    systems: SystemsInThread, tmp_path: Path, twin_of: Callable[[str], str]
+) -> None:
+    """The other process does not let go: past `[database] lock_timeout_seconds` the view is a
+    clean 503 with nothing released, and the first view after the lock is gone succeeds."""
+    url = f"sqlite:///{tmp_path / 'helhed.db'}"
+    with live_gateway(
+        tmp_path / "home",
+        url,
+        source_configs(systems.systems),
+        database={"lock_timeout_seconds": 1},
+    ) as gateway:
+        citizen = shared_citizen(gateway, twin_of)
+        holder = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            response, seconds = timed(lambda: gateway.view(citizen))
+            refused_cleanly(response, "access_log_unavailable", "database_unavailable")
+            assert seconds < 10, f"the view waited {seconds:.1f} s for the lock"
+            refused_cleanly(
+                gateway.post("/v1/consents", consent_body(twin_of("Lars Vestergaard"))),
+                "access_log_unavailable",
+                "database_unavailable",
+            )
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        after = gateway.view(citizen)
+        assert after.status_code == 200, after.text
+        assert gateway.verify()["ok"] is True
+
+
+def test_a_key_created_on_a_full_disk_is_created_whole_or_not_at_all(small_disk: Path) -> None:
+    """Keyrings are made on first use; on a full disk that fails, and must leave nothing behind
+    that a later start would read as a (broken, empty) key."""
+    path = small_disk / "keys" / "checkpoint-ed25519.json"
+    filler = _fill(small_disk)
+    big = new_symmetric_keyring() + " " * 200_000  # more than the blocks left free
+    with pytest.raises(OSError, match="No space left"):
+        load_or_create(path, lambda: big)
+    assert not path.exists(), "no half-written key file"
+    assert list(path.parent.iterdir()) == [], "no temporary file left either"
+    filler.unlink()
+    assert json.loads(load_or_create(path, new_symmetric_keyring))["keys"]
