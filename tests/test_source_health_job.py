@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from adapters.protocol import FetchRequest, FetchResult, Health, SourceConfig
@@ -222,3 +223,20 @@ def test_a_hanging_check_is_cut_off_at_the_source_timeout_and_no_cpr_is_stored(
     assert not quotes.ok
     assert quotes.detail == "HTTP 500: no case for [CPR] ([CPR])"
     assert "1234" not in repr(quotes)
+
+
+def test_without_the_recorded_checks_the_sources_still_show_their_health_now(
+    pair: tuple[LiveGateway, LiveGateway],
+) -> None:
+    one, _ = pair
+    engine = one.runtime.engine
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE source_health RENAME TO source_health_away"))
+    try:
+        listed = _sources(one)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE source_health_away RENAME TO source_health"))
+    assert set(listed) == set(SOURCE_NAMES.values())
+    assert all(source["last_check"] is None for source in listed.values())
+    assert all(source["health"]["healthy"] for source in listed.values())
