@@ -27,6 +27,7 @@ from demo.systems import SystemsInThread
 from gateway.db import make_engine
 from tests.attack.served import ServedGateway
 from tests.builders import consent_body
+from tests.fuzz_summary import record
 
 LOOPS = int(os.environ.get("HELHED_CRASH_LOOPS", "10"))
 # Each kill comes this long into the load (seconds): long enough for answers to be in flight.
@@ -202,3 +203,5 @@ def test_repeated_sigkill_under_load_loses_no_answered_entry_and_halves_no_conse
         f"{len(answered.recorded)} consents, {len(answered.withdrawn)} withdrawals answered; "
         f"{len(log)} entries checked"
     )
+    # make fuzz's summary counts each kill survived as one example of this target.
+    record("crash_consistency", examples=LOOPS)

@@ -20,24 +20,27 @@ def _folded(value: str) -> str:
 
 
 def _newest_per_department(fragments: list[Fragment], fact: FactKind) -> list[FactValue]:
-    newest: dict[str, tuple[datetime, FactValue]] = {}
+    # The newest fragment per department first, a FactValue only for the winners: most
+    # fragments hold no fact at all, and a model built per candidate cost more than the scan.
+    newest: dict[str, tuple[datetime, Fragment, str]] = {}
+    attribute = fact.attribute
     for fragment in fragments:
-        value = fragment.attributes.get(fact.attribute)
+        value = fragment.attributes.get(attribute)
         if not isinstance(value, str) or not value.strip():
             continue
         when = fragment.updated_at or _EPOCH
         held = newest.get(fragment.department)
         if held is None or when > held[0]:
-            newest[fragment.department] = (
-                when,
-                FactValue(
-                    department=fragment.department,
-                    value=value.strip(),
-                    fragment=fragment.id,
-                    updated_at=fragment.updated_at,
-                ),
-            )
-    return [newest[d][1] for d in sorted(newest)]
+            newest[fragment.department] = (when, fragment, value)
+    return [
+        FactValue(
+            department=department,
+            value=value.strip(),
+            fragment=fragment.id,
+            updated_at=fragment.updated_at,
+        )
+        for department, (_, fragment, value) in sorted(newest.items())
+    ]
 
 
 def find_contradictions(
