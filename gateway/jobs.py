@@ -7,6 +7,7 @@ from datetime import timedelta
 from gateway.access_log.lifecycle import AUDIT_JOBS
 from gateway.consents.jobs import EXPIRE_CONSENTS
 from gateway.scheduler import ScheduledJob
+from gateway.sources.health import SOURCE_HEALTH
 from gateway.sources.imports import run_drop_imports
 
 JOBS: list[ScheduledJob] = [
@@ -16,4 +17,5 @@ JOBS: list[ScheduledJob] = [
         "csv-drop-import", every=timedelta(minutes=2), run=run_drop_imports, run_at_start=True
     ),
     *AUDIT_JOBS,
+    SOURCE_HEALTH,
 ]

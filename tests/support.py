@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -95,6 +96,16 @@ class LiveGateway:
     def import_drops(self) -> None:
         """Run the csv_drop import job now, as the scheduler would, and wait for it."""
         asyncio.run(self.app.state.jobs.run_once("csv-drop-import"))
+
+    def run_job(self, name: str, *, period: datetime | None = None) -> bool:
+        """Run a scheduled job once on the app's own event loop, as its scheduler does: an
+        async job calls the adapters, whose HTTP sessions belong to that loop."""
+        return self.submit_job(name, period=period).result(timeout=60)
+
+    def submit_job(self, name: str, *, period: datetime | None = None) -> Future[bool]:
+        loop = self._server.servers[0].get_loop()
+        run = self.app.state.jobs.run_once(name, period=period)
+        return asyncio.run_coroutine_threadsafe(run, loop)
 
     def stop(self) -> None:
         if self.http is not None:

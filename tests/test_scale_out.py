@@ -44,7 +44,13 @@ JOBCENTER = SOURCE_NAMES["jobcenter"]
 PERIOD = 1.0  # seconds, every job (their own periods are minutes and hours)
 LEASE = 2.0  # seconds: how soon the survivor takes over a job its dead holder was running
 SERVE = [sys.executable, "-m", "gateway", "serve"]
-JOBS = ("expire-consents", "csv-drop-import", "audit-checkpoint", "audit-retention")
+JOBS = (
+    "expire-consents",
+    "csv-drop-import",
+    "audit-checkpoint",
+    "audit-retention",
+    "source-health",
+)
 
 
 def _free_port() -> int:

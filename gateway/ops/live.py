@@ -11,8 +11,9 @@ from sqlmodel import col
 
 from adapters.resilience import BreakerState, Resilient
 from gateway.access_log.models import CheckpointRow, LogHeadRow
-from gateway.ops.metrics import breaker_gauge, log_gauges
+from gateway.ops.metrics import breaker_gauge, log_gauges, source_up_gauge
 from gateway.runtime import Runtime
+from gateway.sources.models import SourceHealthRow
 
 _HEAD = select(col(LogHeadRow.size)).where(col(LogHeadRow.id) == 1)
 _LATEST_CHECKPOINT = (
@@ -20,16 +21,19 @@ _LATEST_CHECKPOINT = (
     .order_by(col(CheckpointRow.size).desc())
     .limit(1)
 )
+_SOURCE_UP = select(col(SourceHealthRow.source), col(SourceHealthRow.ok))
 
 
 def live_metrics(runtime: Runtime) -> Iterator[Metric]:
-    """What is true now; two indexed reads, so a scrape every few seconds costs nothing."""
+    """What is true now; two indexed reads and one row per source, so a scrape every few
+    seconds costs nothing."""
     try:
         with runtime.engine.connect() as connection:
             size = connection.execute(_HEAD).scalar_one_or_none()
             checkpoint = connection.execute(_LATEST_CHECKPOINT).one_or_none()
+            checked: dict[str, bool] = dict(connection.execute(_SOURCE_UP).all())
     except SQLAlchemyError:
-        size, checkpoint, up = None, None, 0.0
+        size, checkpoint, checked, up = None, None, {}, 0.0
     else:
         up = 1.0
     yield GaugeMetricFamily("helhed_database_up", "1 when the database answered", value=up)
@@ -46,3 +50,5 @@ def live_metrics(runtime: Runtime) -> Iterator[Metric]:
         if isinstance(adapter, Resilient)
     }
     yield breaker_gauge(states, [state.value for state in BreakerState])
+    # Sources no longer configured keep their last row; only the configured ones are shown.
+    yield source_up_gauge({name: checked[name] for name in runtime.adapters if name in checked})

@@ -158,3 +158,15 @@ def breaker_gauge(states: dict[str, str], all_states: list[str]) -> Metric:
         for state in all_states:
             family.add_metric([source, state], 1.0 if state == current else 0.0)
     return family
+
+
+def source_up_gauge(up: dict[str, bool]) -> Metric:
+    family = GaugeMetricFamily(
+        "helhed_source_up",
+        "1 when the last scheduled health check (the source-health job, on any instance) "
+        "found the source healthy, 0 when not; absent before its first check",
+        labels=["source"],
+    )
+    for source, healthy in up.items():
+        family.add_metric([source], 1.0 if healthy else 0.0)
+    return family

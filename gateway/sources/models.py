@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime, Index, Text
 from sqlmodel import Field, SQLModel
 
+from gateway.db_types import UTCDateTime
+
 
 class DropExportRow(SQLModel, table=True):
     """The one export in service for a csv_drop source, and its import report."""
@@ -35,3 +37,18 @@ class DropFragmentRow(SQLModel, table=True):
     citizen_hash: str = Field(max_length=64)
     category: str = Field(max_length=64)
     sealed: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class SourceHealthRow(SQLModel, table=True):
+    """The last scheduled health check of one source, whichever instance ran it: what every
+    instance behind the load balancer shows alike. A source's name and how it answered; no
+    citizen data, and the detail has any CPR-like number blanked out."""
+
+    __tablename__ = "source_health"
+
+    source: str = Field(primary_key=True, max_length=64)
+    ok: bool
+    detail: str = Field(max_length=500)
+    latency_ms: float | None = None
+    checked_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    checked_by: str = Field(max_length=200)  # the instance that ran the check

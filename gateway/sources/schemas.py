@@ -43,6 +43,15 @@ class ExportRead(BaseModel):
     rejected: list[RejectedLine]
 
 
+class ScheduledCheckRead(BaseModel):
+    """The last scheduled health check (the `source-health` job), from the database."""
+
+    healthy: bool
+    detail: str
+    latency_ms: float | None = None
+    checked_by: str = Field(description="The gateway instance that ran the check")
+
+
 class SourceStatus(BaseModel):
     name: str
     kind: str
@@ -58,6 +67,16 @@ class SourceStatus(BaseModel):
     calls: int = 0
     failures: int = 0
     export: ExportRead | None = None
+    last_checked_at: Instant | None = Field(
+        default=None,
+        description="When the scheduled `source-health` job last checked this source, on "
+        "whichever instance ran it; null before its first run",
+    )
+    last_check: ScheduledCheckRead | None = Field(
+        default=None,
+        description="That check's result: the same on every instance, unlike `health` (asked "
+        "now, by the answering instance)",
+    )
 
 
 class SourcesRead(BaseModel):

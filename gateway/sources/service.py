@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from adapters.csv_drop import CsvDropAdapter
@@ -13,6 +15,8 @@ from adapters.resilience import Resilient, unwrap
 from gateway.access_log.service import AccessEvent, AuditContext, record_access
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
+from gateway.sources.health import check_within, last_checks
+from gateway.sources.models import SourceHealthRow
 from gateway.sources.schemas import (
     CheckProblem,
     CheckReport,
@@ -20,23 +24,21 @@ from gateway.sources.schemas import (
     HealthRead,
     LastErrorRead,
     RejectedLine,
+    ScheduledCheckRead,
     SourceStatus,
 )
 from gateway.views.release import every_category_of, release_permitted_fragments
 from schemas.access import Action, Outcome, ReleaseLine
 from schemas.fragment import Fragment
 
+logger = logging.getLogger("helhed.sources")
+
 HEALTH_CHECK_SECONDS = 5.0
 CHECK_FETCH_SECONDS = 10.0
 
 
 async def _health(adapter: Adapter) -> Health:
-    try:
-        return await asyncio.wait_for(adapter.check_health(), HEALTH_CHECK_SECONDS)
-    except TimeoutError:
-        return Health(False, f"no answer to the health check within {HEALTH_CHECK_SECONDS} s")
-    except Exception as error:  # a broken plugin's health check is an unhealthy source
-        return Health(False, type(error).__name__)
+    return await check_within(adapter, HEALTH_CHECK_SECONDS)
 
 
 def _export(adapter: Adapter) -> ExportRead | None:
@@ -57,7 +59,9 @@ def _export(adapter: Adapter) -> ExportRead | None:
     )
 
 
-def _status(adapter: Adapter, health: Health, export: ExportRead | None) -> SourceStatus:
+def _status(
+    adapter: Adapter, health: Health, export: ExportRead | None, last: SourceHealthRow | None
+) -> SourceStatus:
     config = adapter.config
     status = SourceStatus(
         name=config.name,
@@ -70,6 +74,14 @@ def _status(adapter: Adapter, health: Health, export: ExportRead | None) -> Sour
         breaker="closed",
         export=export,
     )
+    if last is not None:
+        status.last_checked_at = last.checked_at
+        status.last_check = ScheduledCheckRead(
+            healthy=last.ok,
+            detail=last.detail,
+            latency_ms=last.latency_ms,
+            checked_by=last.checked_by,
+        )
     if isinstance(adapter, Resilient):
         stats = adapter.stats
         status.breaker = adapter.breaker.state.value
@@ -83,12 +95,20 @@ def _status(adapter: Adapter, health: Health, export: ExportRead | None) -> Sour
 
 
 async def source_statuses(*, runtime: Runtime) -> list[SourceStatus]:
-    """Every source, health-checked now (all at once), with what this process has seen of it."""
+    """Every source, health-checked now (all at once), with what this process has seen of it
+    and the last scheduled check (the same on every instance)."""
     adapters = list(runtime.adapters.values())
     healths = await asyncio.gather(*(_health(adapter) for adapter in adapters))
     exports = await run_in_threadpool(lambda: [_export(adapter) for adapter in adapters])
+    try:
+        scheduled = await run_in_threadpool(last_checks, engine=runtime.engine)
+    except SQLAlchemyError as error:
+        # IT operations look at the sources most when things fail: without the database the
+        # page still shows the health asked now, as it did before there was a scheduled check.
+        logger.warning("last scheduled source checks unreadable: %s", type(error).__name__)
+        scheduled = {}
     return [
-        _status(adapter, health, export)
+        _status(adapter, health, export, scheduled.get(adapter.config.name))
         for adapter, health, export in zip(adapters, healths, exports, strict=True)
     ]
 

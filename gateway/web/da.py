@@ -289,6 +289,11 @@ DANISH: dict[str, str] = {
         "Tilstanden spørges nu; afbryder, svartider og fejl er, hvad denne gateway-proces har "
         "set.",
     "Health": "Tilstand",
+    "The scheduled check is the last one any gateway instance ran: the same on every instance.":
+        "Det planlagte tjek er det seneste, en gateway-instans kørte: det samme på alle "
+        "instanser.",
+    "Scheduled check": "Planlagt tjek",
+    "not yet": "endnu ikke",
     "Breaker": "Afbryder",
     "Latency p50 / p99": "Svartid p50 / p99",
     "Calls (failed)": "Kald (fejlede)",
