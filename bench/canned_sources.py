@@ -13,12 +13,8 @@ SIGTERM.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
-import signal
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,8 +22,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from demo.sources import source_configs
-from demo.systems.in_thread import SystemsInThread
+from demo.systems.__main__ import serve_until_stopped
 from demo.systems.server import Behaviour, SimulatedSystem
 
 
@@ -49,20 +44,12 @@ def canned(answer: Callable[[str, Behaviour], web.Response]) -> Callable[..., we
     return answer_from_memory
 
 
+def _answer_from_memory(system: SimulatedSystem) -> None:
+    system._answer = canned(system._answer)  # type: ignore[method-assign]
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
-    args = parser.parse_args()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    with SystemsInThread() as systems:
-        for system in systems.systems.values():
-            system.behaviour.delay = args.delay
-            if isinstance(system, SimulatedSystem):
-                system._answer = canned(system._answer)  # type: ignore[method-assign]
-        print(json.dumps(source_configs(systems.systems)), flush=True)
-        stop.wait()
+    serve_until_stopped(__doc__.split("\n")[0], prepare=_answer_from_memory)
 
 
 if __name__ == "__main__":
