@@ -8,13 +8,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
+from tests.support import wait_until_healthy
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -25,20 +24,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _wait_healthy(base_url: str, process: subprocess.Popen[Any], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{base_url} did not become healthy")
 
 
 def _stop(process: subprocess.Popen[Any]) -> None:
@@ -103,7 +88,7 @@ def gateways(
             )
             stack.callback(_stop, process)
             url = f"http://127.0.0.1:{port}"
-            _wait_healthy(url, process)
+            wait_until_healthy(url, process, seconds=60)
             PIDS[url] = process.pid
             urls.append(url)
         yield urls
@@ -122,7 +107,7 @@ def bare_proxy(sources: list[dict[str, Any]]) -> Iterator[str]:
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, process)
+        wait_until_healthy(url, process, seconds=60)
         yield url
     finally:
         _stop(process)

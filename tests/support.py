@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -189,3 +190,25 @@ def live_gateway(
         yield gateway
     finally:
         gateway.stop()
+
+
+def wait_until_healthy(
+    base_url: str,
+    process: subprocess.Popen[Any],
+    *,
+    seconds: float = 90.0,
+    describe: Callable[[], str] = lambda: "",
+) -> None:
+    """Poll a gateway process's /health until it answers 200; fail at once when the process
+    exits, and after `seconds` (`describe` adds, say, the process's log to the failure)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}\n{describe()}")
+        try:
+            if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{base_url} did not become healthy in {seconds:.0f} s\n{describe()}")

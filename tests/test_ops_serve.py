@@ -25,6 +25,7 @@ from gateway.auth.dev_issuer import mint_token
 from gateway.settings import load_settings
 from tests.builders import consent_body
 from tests.conftest import POSTGRES_URL, SAMPLE
+from tests.support import wait_until_healthy
 from tests.test_ops_metrics import scrape_over, value
 
 REQUIRED = {"time", "level", "logger", "message", "request_id"}
@@ -94,7 +95,7 @@ def served(
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(server, base_url, log)
+        wait_until_healthy(base_url, server, describe=lambda: log.read_text(encoding="utf-8"))
         token = mint_token(  # the development issuer, its key in the data folder
             load_settings(config),
             subject="mette.kjaer",
@@ -113,18 +114,6 @@ def served(
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-
-
-def _wait_until_healthy(server: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        assert server.poll() is None, log.read_text(encoding="utf-8")
-        try:
-            if httpx.get(f"{base_url}/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            assert time.monotonic() < deadline, "the gateway did not start"
-            time.sleep(0.1)
 
 
 def _views_until_two_workers_served(gateway: Served, body: dict[str, Any]) -> int:

@@ -38,7 +38,7 @@ from gateway.runtime import build_runtime
 from gateway.settings import Settings, load_settings, normalize_database_url
 from tests.builders import consent_body
 from tests.conftest import POSTGRES_URL
-from tests.support import ThrowawayPostgres
+from tests.support import ThrowawayPostgres, wait_until_healthy
 
 JOBCENTER = SOURCE_NAMES["jobcenter"]
 PERIOD = 1.0  # seconds, every job (their own periods are minutes and hours)
@@ -68,18 +68,8 @@ class Instance:
     base_url: str
     alive: bool = True
 
-    def wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gateway {self.name} exited with {self.process.returncode}")
-            try:
-                if httpx.get(f"{self.base_url}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"gateway {self.name} did not start")
+    def wait_ready(self) -> None:
+        wait_until_healthy(self.base_url, self.process)
 
     def workers(self) -> int:
         """How many uvicorn workers the group holds (multiprocessing spawns each by
