@@ -19,10 +19,11 @@ Source, department and the fragment id's prefix come from configuration, never f
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jmespath
 from jmespath.exceptions import JMESPathError
@@ -65,11 +66,9 @@ class FragmentMapping(BaseModel):
     _records: ParsedResult = PrivateAttr()
     # ParsedResult.search builds a new interpreter per call; one per mapping is enough.
     _interpreter: TreeInterpreter = PrivateAttr(default_factory=TreeInterpreter)
-    # Per field: its target split at the dot, how to read it from a record, and whether the
-    # value is taken as read (no value map, date format or id to apply).
-    _plan: list[tuple[str, str, str, Callable[[Any], Any], bool]] = PrivateAttr(
-        default_factory=list
-    )
+    # Everything to_fragment needs, worked out once (a private attribute costs a __getattr__
+    # per read: the plan is read once per document, not once per field).
+    _plan: _Plan = PrivateAttr()
 
     def _search(self, expression: ParsedResult, value: Any) -> Any:
         return self._interpreter.visit(expression.parsed, value)
@@ -98,65 +97,55 @@ class FragmentMapping(BaseModel):
                 self._compiled[target] = jmespath.compile(expression)
             except JMESPathError as error:
                 raise ValueError(f"fields.{target}: invalid JMESPath: {error}") from None
-        self._plan = [
-            (target, *_split(target), self._reader(compiled), self._as_read(target))
-            for target, compiled in self._compiled.items()
-        ]
+        try:
+            zone = ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone: unknown zone {self.timezone!r}") from None
+        steps = []
+        for target, compiled in self._compiled.items():
+            head, member = _split(target)
+            path = _field_path(compiled.parsed)
+            key = path[0] if path is not None and len(path) == 1 else None
+            steps.append((head, member, key, self._reader(compiled), self._converter(target)))
+        self._plan = _Plan(
+            steps=tuple(steps),
+            records=_direct_reader(self._records.parsed)
+            or (lambda document: self._search(self._records, document)),
+            context={"zone": zone},
+        )
         return self
 
-    def _as_read(self, target: str) -> bool:
-        return target not in self.value_maps and target not in self.date_formats and target != "id"
-
-    def _value(self, target: str, raw: Any) -> Any:
-        # Legacy exports write "" (or spaces) for "no value", e.g. an open end date.
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
+    def _converter(self, target: str) -> Callable[[Any], Any] | None:
+        """What happens to a field's value after it is read: its value map, then its date
+        format, and for the id a string; None when the value is taken as read."""
+        table = self.value_maps.get(target)
+        date_format = self.date_formats.get(target)
+        if table is None and date_format is None and target != "id":
             return None
-        if target in self.value_maps:
-            table = self.value_maps[target]
-            key = str(raw)
-            if key not in table and _DEFAULT_KEY not in table:
-                raise ValueError(f"{target}: the value {key!r} has no mapping")
-            raw = table.get(key, table.get(_DEFAULT_KEY))
-        if target in self.date_formats and isinstance(raw, str) and raw.strip():
-            parsed = datetime.strptime(raw.strip(), self.date_formats[target])
-            return parsed.date() if target.startswith("period.") else parsed
-        if target == "id":
-            return str(raw)
-        return raw
+        as_date = target.startswith("period.")
+
+        def convert(raw: Any) -> Any:
+            if table is not None:
+                key = str(raw)
+                if key not in table and _DEFAULT_KEY not in table:
+                    raise ValueError(f"{target}: the value {key!r} has no mapping")
+                raw = table.get(key, table.get(_DEFAULT_KEY))
+            if date_format is not None and isinstance(raw, str) and raw.strip():
+                parsed = datetime.strptime(raw.strip(), date_format)
+                return parsed.date() if as_date else parsed
+            if target == "id":
+                return str(raw)
+            return raw
+
+        return convert
 
     def to_fragment(self, record: Any, *, source: str, department: str) -> Fragment:
-        data: dict[str, Any] = {"source": source, "department": department}
-        for target, head, member, read, as_read in self._plan:
-            raw = read(record)
-            # Legacy exports write "" (or spaces) for "no value", e.g. an open end date.
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
-                continue
-            value = raw if as_read else self._value(target, raw)
-            if value is None:
-                continue
-            if member:
-                data.setdefault(head, {})[member] = value
-            else:
-                data[head] = value
-        if "id" not in data:
-            raise ValueError("id: the record has no id")
-        data["id"] = f"{source}:{data['id']}"
-        fragment = Fragment.model_validate(data)
-        if fragment.updated_at is not None and fragment.updated_at.tzinfo is None:
-            # A time without an offset is the source's local time; make every time comparable.
-            local = fragment.updated_at.replace(tzinfo=ZoneInfo(self.timezone))
-            try:
-                in_utc = local.astimezone(UTC)
-            except OverflowError:
-                # The first hour of year 1 in Copenhagen is before year 1 in UTC: one bad
-                # record, rejected alone, not an error that fails the whole answer or import.
-                raise ValueError("updated_at: the time is out of range") from None
-            fragment = fragment.model_copy(update={"updated_at": in_utc})
-        return fragment
+        return _to_fragment(self._plan, record, source, department)
 
     def map_document(self, document: Any, *, source: str, department: str) -> FetchResult:
         """Every record becomes a Fragment or a Rejection; one bad record spoils nothing else."""
-        records = self._search(self._records, document)
+        plan = self._plan
+        records = plan.records(document)
         if records is None:
             return FetchResult()
         if not isinstance(records, list):
@@ -164,14 +153,49 @@ class FragmentMapping(BaseModel):
         result = FetchResult()
         for index, record in enumerate(records):
             try:
-                result.fragments.append(
-                    self.to_fragment(record, source=source, department=department)
-                )
+                result.fragments.append(_to_fragment(plan, record, source, department))
             except ValidationError as error:
                 result.rejected.append(Rejection(index, describe_validation_error(error)))
             except (ValueError, TypeError) as error:
                 result.rejected.append(Rejection(index, str(error)))
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    # Per field: its target's head and member (`period`, `start`), the key when the field is
+    # one plain key (read with dict.get), its reader otherwise, and its converter or None.
+    steps: tuple[
+        tuple[str, str, str | None, Callable[[Any], Any], Callable[[Any], Any] | None], ...
+    ]
+    records: Callable[[Any], Any]
+    context: dict[str, Any]  # for Fragment validation: the zone of times sent without one
+
+
+def _nothing(_key: str) -> None:
+    return None  # JMESPath: a field of anything but an object is null
+
+
+def _to_fragment(plan: _Plan, record: Any, source: str, department: str) -> Fragment:
+    data: dict[str, Any] = {"source": source, "department": department}
+    get = record.get if isinstance(record, dict) else _nothing
+    for head, member, key, read, convert in plan.steps:
+        raw = get(key) if key is not None else read(record)
+        # Legacy exports write "" (or spaces) for "no value", e.g. an open end date.
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        if convert is not None:
+            raw = convert(raw)
+            if raw is None:
+                continue
+        if member:
+            data.setdefault(head, {})[member] = raw
+        else:
+            data[head] = raw
+    if "id" not in data:
+        raise ValueError("id: the record has no id")
+    data["id"] = f"{source}:{data['id']}"
+    return Fragment.model_validate(data, context=plan.context)
 
 
 def _split(target: str) -> tuple[str, str]:
@@ -203,6 +227,14 @@ def _direct_reader(node: Any) -> Callable[[Any], Any] | None:
     if path is not None and len(path) == 1:
         (key,) = path
         return lambda record: record.get(key) if isinstance(record, dict) else None
+    if path is not None and len(path) == 2:  # `period.from`, `caseworker.email`: the most common
+        outer, inner = path
+
+        def member(record: Any) -> Any:
+            value = record.get(outer) if isinstance(record, dict) else None
+            return value.get(inner) if isinstance(value, dict) else None
+
+        return member
     if path is not None:
         return lambda record: _walk(path, record)
     if node["type"] == "or_expression":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
@@ -37,6 +38,13 @@ def normalize_cpr(value: object) -> str:
     """Return the ten-digit form of a CPR, or raise the `invalid_cpr` validation error."""
     if not isinstance(value, str):
         raise PydanticCustomError("invalid_cpr", "A CPR number must be a string of ten digits")
+    return _normalized(value)
+
+
+# Every fragment of a view names the same citizen: a CPR is checked once, not once per fragment.
+# (Only valid ones are kept: an exception is not cached.)
+@lru_cache(maxsize=4096)
+def _normalized(value: str) -> str:
     match = _CPR_SHAPE.match(value.strip())
     if match is None:
         raise PydanticCustomError(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from schemas.cpr import Cpr
 from schemas.slugs import Slug
@@ -70,3 +71,18 @@ class Fragment(BaseModel):
     summary: str | None = Field(default=None, max_length=5000)
     attributes: dict[str, Any] = Field(default_factory=dict)
     updated_at: Instant | None = Field(default=None, description="In UTC")
+
+    @field_validator("updated_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        """A time without an offset is the source's local time: the mapping passes the source's
+        zone as `zone` in the validation context, and every time becomes comparable, in UTC."""
+        zone = (info.context or {}).get("zone")
+        if value is None or value.tzinfo is not None or zone is None:
+            return value
+        try:
+            return value.replace(tzinfo=zone).astimezone(UTC)
+        except OverflowError:
+            # The first hour of year 1 in Copenhagen is before year 1 in UTC: one bad record,
+            # rejected alone, not an error that fails the whole answer or import.
+            raise PydanticCustomError("time_out_of_range", "The time is out of range") from None

@@ -152,6 +152,29 @@ def test_records_become_fragments_and_bad_ones_are_rejected_alone() -> None:
     assert CPR not in " ".join(problems.values()), "rejections never quote a CPR"
 
 
+def test_a_time_without_an_offset_is_the_sources_local_time_given_in_utc() -> None:
+    """Copenhagen summer time is UTC+2; a source in another zone says so in its mapping; a
+    time with an offset keeps its moment; a time that has no moment in UTC is one rejection."""
+    times = ["2026-06-01T10:00:00", "2026-06-01T10:00:00+01:00", "0001-01-01T00:30:00"]
+    document = {"items": [_record(id=n, changed=time) for n, time in enumerate(times)]}
+    copenhagen = _fetch(_answer(document))
+    assert [f.updated_at.isoformat() for f in copenhagen.fragments] == [
+        "2026-06-01T08:00:00+00:00",
+        "2026-06-01T09:00:00+00:00",
+    ]
+    assert [(r.record, r.problem) for r in copenhagen.rejected] == [
+        (2, "updated_at: time_out_of_range")
+    ]
+    in_utc = _fetch(_answer(document), mapping={**MAPPING, "timezone": "UTC"})
+    assert [f.updated_at.isoformat() for f in in_utc.fragments] == [
+        "2026-06-01T10:00:00+00:00",
+        "2026-06-01T09:00:00+00:00",
+        "0001-01-01T00:30:00+00:00",
+    ]
+    with pytest.raises(ValueError, match="unknown zone 'Mars/Olympus'"):
+        FragmentMapping.model_validate({**MAPPING, "timezone": "Mars/Olympus"})
+
+
 def test_the_mapping_refuses_targets_that_are_not_fragment_fields() -> None:
     with pytest.raises(ValueError, match="'responsible' has no member 'shoe_size'"):
         FragmentMapping.model_validate(
@@ -186,15 +209,35 @@ _JSON = st.recursive(
 )
 
 
-@given(record=_JSON, path=st.lists(_KEYS, min_size=1, max_size=4))
-def test_a_dotted_field_reads_what_jmespath_reads(record: Any, path: list[str]) -> None:
-    """Plain dotted paths skip the JMESPath interpreter; they must mean exactly the same."""
-    expression = ".".join(f'"{key}"' if "-" in key else key for key in path)
+def _read_through_mapping(expression: str, record: dict[str, Any]) -> Any:
+    """`attributes.probe` mapped with `expression` and read from `record` (with a valid
+    record's own fields added) by a whole to_fragment, the path every source takes; "absent"
+    when the mapping leaves it out."""
     mapping = FragmentMapping.model_validate(
-        {"fields": {**MAPPING["fields"], "attributes.probe": expression}}
+        {**MAPPING, "fields": {**MAPPING["fields"], "attributes.probe": expression}}
     )
-    read = next(plan[3] for plan in mapping._plan if plan[0] == "attributes.probe")
-    assert read(record) == jmespath.search(expression, record)
+    fragment = mapping.to_fragment(
+        {**record, **_record()}, source="test-source", department="jobcenter"
+    )
+    return fragment.attributes.get("probe", "absent")
+
+
+def _as_mapped(value: Any) -> Any:
+    """What a fragment keeps of a value read: None and blank text mean "no value"."""
+    return "absent" if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+_DOTTED = st.lists(_KEYS, min_size=1, max_size=4).map(
+    lambda path: ".".join(f'"{key}"' if "-" in key else key for key in path)
+)
+
+
+@given(record=st.dictionaries(_KEYS, _JSON, max_size=4), expression=_DOTTED)
+def test_a_dotted_field_reads_what_jmespath_reads(record: dict[str, Any], expression: str) -> None:
+    """Plain keys and dotted paths skip the JMESPath interpreter; they must mean exactly the
+    same."""
+    expected = _as_mapped(jmespath.search(expression, {**record, **_record()}))
+    assert _read_through_mapping(expression, record) == expected
 
 
 _SCALARS = st.none() | st.booleans() | st.integers(-1, 1) | st.sampled_from(["", "x"])
@@ -203,20 +246,13 @@ _VALUES = _SCALARS | st.lists(_SCALARS, max_size=1) | st.dictionaries(_KEYS, _SC
 
 @given(
     record=st.dictionaries(_KEYS, _VALUES | st.dictionaries(_KEYS, _VALUES, max_size=3)),
-    left=st.lists(_KEYS, min_size=1, max_size=2),
-    right=st.lists(_KEYS, min_size=1, max_size=2),
+    left=_DOTTED,
+    right=_DOTTED,
 )
 def test_a_fallback_field_reads_what_jmespath_reads(
-    record: Any, left: list[str], right: list[str]
+    record: dict[str, Any], left: str, right: str
 ) -> None:
     """`a.b || c` skips the interpreter too, with JMESPath's falsiness (0 is true, "" false)."""
-
-    def dotted(path: list[str]) -> str:
-        return ".".join(f'"{key}"' if "-" in key else key for key in path)
-
-    expression = f"{dotted(left)} || {dotted(right)}"
-    mapping = FragmentMapping.model_validate(
-        {"fields": {**MAPPING["fields"], "attributes.probe": expression}}
-    )
-    read = next(plan[3] for plan in mapping._plan if plan[0] == "attributes.probe")
-    assert read(record) == jmespath.search(expression, record)
+    expression = f"{left} || {right}"
+    expected = _as_mapped(jmespath.search(expression, {**record, **_record()}))
+    assert _read_through_mapping(expression, record) == expected
