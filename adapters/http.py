@@ -124,6 +124,10 @@ class ClientCredentials:
         self._tls = tls
         self._client: object | None = None
         self._lock: asyncio.Lock | None = None
+        # The token the header below was made from; another token (renewed, or dropped after a
+        # 401) means the header must be made again, under the lock.
+        self._held: Any = None
+        self._header: dict[str, str] = {}
 
     def _oauth(self) -> object:
         # Imported here: only sources with OAuth2 pay for authlib's HTTP client.
@@ -143,6 +147,9 @@ class ClientCredentials:
 
     async def headers(self) -> dict[str, str]:
         client = self._oauth()
+        token = getattr(client, "token", None)
+        if token and token is self._held and not token.is_expired(leeway=_TOKEN_LEEWAY_SECONDS):
+            return self._header  # the common case: the token in hand is good; no lock needed
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:  # one token request at a time, however many calls wait for it
@@ -154,9 +161,11 @@ class ClientCredentials:
                     )
                 except Exception as error:  # authlib raises OAuthError, httpx2 its own
                     raise _token_failure(error) from None
-        return {"Authorization": f"Bearer {token['access_token']}"}
+            self._held, self._header = token, {"Authorization": f"Bearer {token['access_token']}"}
+        return self._header
 
     def rejected(self) -> None:
+        self._held = None
         if self._client is not None:
             self._client.token = None  # type: ignore[attr-defined]
 
@@ -216,6 +225,8 @@ async def read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes:
     declared = response.content_length
     if declared is not None and declared > limit:
         raise SourceUnavailable("too_large", f"response larger than {limit} bytes")
+    if declared is not None:
+        return await response.read()  # aiohttp reads the declared length and no more
     body = bytearray()
     async for chunk in response.content.iter_chunked(65536):
         body += chunk

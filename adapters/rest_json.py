@@ -144,6 +144,8 @@ class RestJsonAdapter:
             else None
         )
         self._session: aiohttp.ClientSession | None = None
+        # Most sources' headers and query are the same on every call: filled in only if not.
+        self._headers_vary = "{" in str(self.options.headers)
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -188,14 +190,15 @@ class RestJsonAdapter:
             path = fill_in(path, {k: quote(v) for k, v in values.items()})
         url = self._base + path
         body = fill_in(options.json_body, values) if options.json_body else None
-        query = fill_in(options.query, values)
+        query = fill_in(options.query, values) if options.query else {}
         if page is not None and options.paging is not None:
             if options.paging.send_in == "query":
                 query = {**query, options.paging.param: str(page)}
             else:
                 body = {**(body or {}), options.paging.param: page}
         for attempt in (1, 2):  # a second time only after a 401 with a cached token
-            headers = {**fill_in(options.headers, values), **(await self._auth.headers())}
+            fixed = fill_in(options.headers, values) if self._headers_vary else options.headers
+            headers = {**fixed, **(await self._auth.headers())}
             try:
                 async with self._client().request(
                     options.method,

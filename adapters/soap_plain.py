@@ -4,21 +4,27 @@ nested or repeated, and nothing else.
 zeep reads any answer its WSDL allows, and pays for that generality on every call (building
 value objects, then turning them into dicts again): most of a SOAP source's cost per request.
 Most legacy services answer plain document/literal sequences; for those, this reader walks the
-parsed envelope once, converting each value with zeep's own type (so the result equals
-`to_plain(serialize_object(operation.process_reply(document)))`). Whatever it was not built
-for (attributes, xsi:nil or xsi:type, an element out of order or missing, a header, a choice,
-an extension) it leaves to zeep, by answering None: zeep remains the judge of every answer that
-is not plain.
+parsed envelope once, turning each value straight into the plain value that
+`to_plain(serialize_object(operation.process_reply(document)))` would hold (the common XSD
+types by a short path of their own, every other type through zeep's own conversion). Whatever
+it was not built for (attributes, xsi:nil or xsi:type, an element out of order or missing, a
+header, a choice, an extension) it leaves to zeep, by answering None: zeep remains the judge of
+every answer that is not plain.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from lxml import etree
 from zeep.xsd.elements.element import Element
 from zeep.xsd.elements.indicators import Sequence
+from zeep.xsd.types import builtins as xsd
 from zeep.xsd.types.complex import ComplexType
 from zeep.xsd.types.simple import AnySimpleType
 
@@ -30,22 +36,67 @@ SOAP_ENV = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Field:
     name: str
     position: int
     repeated: bool
     required: bool
-    simple: Any  # a zeep simple type (pythonvalue) or None for a nested sequence
+    convert: Callable[[str], Any] | None  # text -> plain value; None for a nested sequence
     nested: _Plan | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Plan:
     fields: dict[str, _Field]  # by Clark-notation tag, e.g. {urn:x}Antal
+    blank: dict[str, Any]  # every field absent (repeated ones get their own list per record)
+    repeated: tuple[str, ...]
+    required: tuple[str, ...]
 
-    def empty(self) -> dict[str, Any]:
-        return {f.name: [] if f.repeated else None for f in self.fields.values()}
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+
+
+def _converter(simple: Any) -> Callable[[str], Any]:
+    """Text to the plain value zeep's type and `to_plain` make of it. zeep's conversions go
+    through whitespace rules (a regex per value) and, for times, isodate; the common types get
+    a short path here that yields the same value (tests/test_soap_plain.py proves it for any
+    text), and a value the short path is not sure of goes through zeep after all."""
+    zeep_way = type(simple).pythonvalue
+
+    def generic(text: str) -> Any:
+        return to_plain(simple.pythonvalue(text))
+
+    if zeep_way is xsd.String.pythonvalue:
+        return str
+    if zeep_way in (xsd.Integer.pythonvalue, xsd.Long.pythonvalue):
+        return int  # zeep's own conversion for these, exactly
+    if zeep_way is xsd.Decimal.pythonvalue:
+        # Decimal() itself ignores the outer whitespace zeep strips, and refuses inner spaces.
+        return lambda text: to_plain(Decimal(text))
+    if zeep_way is xsd.DateTime.pythonvalue:
+        return _short_path(_DATETIME, datetime.fromisoformat, generic)
+    if zeep_way is xsd.Date.pythonvalue:
+        return _short_path(_DATE, date.fromisoformat, generic)
+    return generic
+
+
+def _short_path(
+    shape: re.Pattern[str], parse: Callable[[str], date], generic: Callable[[str], Any]
+) -> Callable[[str], Any]:
+    """For text of exactly the canonical shape (no zone, no fraction), which reads the same in
+    isodate and the standard library; anything else, or a value it refuses, goes to zeep."""
+
+    def convert(text: str) -> Any:
+        if shape.fullmatch(text):
+            try:
+                return parse(text).isoformat()
+            except ValueError:
+                pass
+        return generic(text)
+
+    return convert
 
 
 class _NotPlain(Exception):
@@ -65,18 +116,30 @@ def _plan_of(xsd_type: Any, depth: int = 0) -> _Plan:
             raise _NotPlain
         most = element.max_occurs
         repeated = most == "unbounded" or (isinstance(most, int) and most > 1)
-        simple = element.type if isinstance(element.type, AnySimpleType) else None
-        nested = None if simple is not None else _plan_of(element.type, depth + 1)
+        simple = isinstance(element.type, AnySimpleType)
+        convert = _converter(element.type) if simple else None
+        nested = None if simple else _plan_of(element.type, depth + 1)
         fields[element.qname.text] = _Field(
-            name, position, repeated, element.min_occurs > 0, simple, nested
+            name, position, repeated, element.min_occurs > 0, convert, nested
         )
-    return _Plan(fields)
+    return _Plan(
+        fields,
+        blank={f.name: None for f in fields.values()},
+        repeated=tuple(f.name for f in fields.values() if f.repeated),
+        required=tuple(f.name for f in fields.values() if f.required),
+    )
+
+
+# Any attribute anywhere in the answer (xsi:nil, xsi:type, anything else) is zeep's to weigh:
+# one XPath over the whole answer instead of a look at every element.
+_ANY_ATTRIBUTE = etree.XPath("boolean(descendant-or-self::*/@*)")
 
 
 def _read(element: Any, plan: _Plan) -> dict[str, Any]:
-    if element.attrib:
-        raise _NotPlain  # xsi:nil, xsi:type, anything else: zeep's to weigh
-    values = plan.empty()
+    """One element's values; its answer has no attribute anywhere (checked before)."""
+    values = plan.blank.copy()
+    for name in plan.repeated:
+        values[name] = []
     last = -1
     for child in element:
         if not isinstance(child.tag, str):
@@ -89,18 +152,19 @@ def _read(element: Any, plan: _Plan) -> dict[str, Any]:
         ):
             raise _NotPlain
         last = field.position
-        if field.nested is not None:
+        if field.convert is None:
+            assert field.nested is not None
             value: Any = _read(child, field.nested)
         else:
-            if child.attrib or len(child) or child.text is None:
+            if len(child) or child.text is None:
                 raise _NotPlain
-            value = field.simple.pythonvalue(child.text)
+            value = field.convert(child.text)
         if field.repeated:
             values[field.name].append(value)
         else:
             values[field.name] = value
-    for field in plan.fields.values():
-        if field.required and values[field.name] in (None, []):
+    for name in plan.required:
+        if values[name] is None or values[name] == []:
             raise _NotPlain
     return values
 
@@ -131,9 +195,9 @@ class PlainReader:
         if len(children) != 1 or etree.QName(children[0]).localname != "Body":
             return None  # a header, or something else beside the body: zeep reads it
         parts = [c for c in children[0] if isinstance(c.tag, str)]
-        if len(parts) != 1 or parts[0].tag != self._tag:
+        if len(parts) != 1 or parts[0].tag != self._tag or _ANY_ATTRIBUTE(parts[0]):
             return None
         try:
-            return to_plain(_read(parts[0], self._plan))
+            return _read(parts[0], self._plan)  # plain already, value by value
         except (_NotPlain, ValueError, TypeError, ArithmeticError):
             return None

@@ -49,6 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--rate", type=int, default=250, help="samples a second")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     out = Path(__file__).parent / "results"
@@ -64,7 +65,8 @@ def main() -> None:
             raw = out / "profile.collapsed"
             recorder = subprocess.Popen(
                 [spy, "record", "--pid", str(pid), "--duration", str(int(args.seconds)),
-                 "--format", "raw", "--gil", "--threads", "--output", str(raw)],
+                 "--format", "raw", "--rate", str(args.rate), "--gil", "--threads",
+                 "--output", str(raw)],
                 stdout=subprocess.DEVNULL,
             )  # fmt: skip
             figures: dict[str, object] = {}

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import jmespath
 import pytest
 from aiohttp import web
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.mapping import FragmentMapping
@@ -232,6 +232,8 @@ _DOTTED = st.lists(_KEYS, min_size=1, max_size=4).map(
 )
 
 
+# Each example configures a whole mapping: on a loaded machine one can take 200 ms.
+@settings(deadline=None)
 @given(record=st.dictionaries(_KEYS, _JSON, max_size=4), expression=_DOTTED)
 def test_a_dotted_field_reads_what_jmespath_reads(record: dict[str, Any], expression: str) -> None:
     """Plain keys and dotted paths skip the JMESPath interpreter; they must mean exactly the
@@ -244,6 +246,8 @@ _SCALARS = st.none() | st.booleans() | st.integers(-1, 1) | st.sampled_from(["",
 _VALUES = _SCALARS | st.lists(_SCALARS, max_size=1) | st.dictionaries(_KEYS, _SCALARS, max_size=1)
 
 
+# Each example configures a whole mapping: on a loaded machine one can take 200 ms.
+@settings(deadline=None)
 @given(
     record=st.dictionaries(_KEYS, _VALUES | st.dictionaries(_KEYS, _VALUES, max_size=3)),
     left=_DOTTED,

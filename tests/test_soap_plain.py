@@ -8,12 +8,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 from zeep.helpers import serialize_object
 from zeep.loader import parse_xml
+from zeep.xsd.types import builtins as xsd
 
 from adapters.mapping import to_plain
 from adapters.protocol import SourceConfig
+from adapters.soap_plain import _converter
 from adapters.soap_xml import SAFE_XML, SoapXmlAdapter, _Service
 from demo.citizens import CITIZENS, LARS_VESTERGAARD
 from demo.sources import source_configs
@@ -103,3 +107,33 @@ def test_the_envelope_template_is_what_zeep_builds(sensum: Any) -> None:
         )
         expected = etree.tostring(built, xml_declaration=True, encoding="utf-8")
         assert adapter._envelope(service, citizen.cpr, "case-overview") == expected
+
+
+_XSD_TYPES = [
+    xsd.String(), xsd.Integer(), xsd.Int(), xsd.Long(), xsd.Short(), xsd.Decimal(),
+    xsd.DateTime(), xsd.Date(), xsd.Boolean(), xsd.Time(),
+]  # fmt: skip
+# Any text, and text of the shapes the short paths take (valid or not: 2026-02-30 too).
+_TEXT = (
+    st.text()
+    | st.from_regex(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?", fullmatch=True)
+    | st.datetimes().map(lambda moment: moment.isoformat(timespec="seconds"))
+    | st.dates().map(str)
+    | st.decimals().map(str)
+    | st.integers().map(str)
+    | st.sampled_from([" 12 ", "1_000", "\t7\n", "1e3", "-0", "NaN", "sNaN", "true"])
+)
+
+
+def _outcome(convert: Any, text: str) -> str:
+    try:
+        return repr(convert(text))  # repr: NaN equals NaN here
+    except (ValueError, TypeError, ArithmeticError):
+        return "refused"
+
+
+@given(kind=st.sampled_from(_XSD_TYPES), text=_TEXT)
+def test_a_value_reads_as_zeep_and_to_plain_read_it(kind: Any, text: str) -> None:
+    """The reader's short paths for common XSD types give what zeep's conversion gives."""
+    by_zeep = _outcome(lambda value: to_plain(kind.pythonvalue(value)), text)
+    assert _outcome(_converter(kind), text) == by_zeep
