@@ -111,11 +111,17 @@ class _Candidate:
     consent: ConsentRead
     from_departments: frozenset[str]
     categories: frozenset[str]
+    ref: ConsentRef  # made once per decision, not once per scope it permits
 
 
 def _candidates(consents: Iterable[ConsentRead], request: AccessRequest) -> list[_Candidate]:
     return [
-        _Candidate(c, frozenset(c.from_departments), frozenset(c.categories))
+        _Candidate(
+            c,
+            frozenset(c.from_departments),
+            frozenset(c.categories),
+            ConsentRef(id=c.id, version=c.version),
+        )
         for c in consents
         if c.citizen == request.citizen
         and request.requester_department in c.to_departments
@@ -145,14 +151,14 @@ def _assess(
     return Reason.CONSENT
 
 
-def _refs(consents: Iterable[ConsentRead]) -> tuple[ConsentRef, ...]:
-    refs = {ConsentRef(id=c.id, version=c.version) for c in consents}
+def _refs(candidates: Iterable[_Candidate]) -> tuple[ConsentRef, ...]:
+    refs = {c.ref for c in candidates}
     return tuple(sorted(refs, key=lambda ref: (ref.id, ref.version)))
 
 
-def _data_periods(consents: list[ConsentRead]) -> tuple[DataPeriod | None, ...]:
-    ordered = sorted(consents, key=lambda c: (c.id, c.version))
-    return tuple(c.data_period for c in ordered)
+def _data_periods(candidates: list[_Candidate]) -> tuple[DataPeriod | None, ...]:
+    ordered = sorted(candidates, key=lambda c: (c.consent.id, c.consent.version))
+    return tuple(c.consent.data_period for c in ordered)
 
 
 def _rule(
@@ -164,11 +170,11 @@ def _rule(
 ) -> Ruling:
     if department == request.requester_department:
         return Ruling(department, category, permit=True, reason=Reason.OWN_DEPARTMENT)
-    by_reason: dict[Reason, list[ConsentRead]] = {}
+    by_reason: dict[Reason, list[_Candidate]] = {}
     for candidate in candidates:
         reason = _assess(candidate, request, department, category, today)
         if reason is not None:
-            by_reason.setdefault(reason, []).append(candidate.consent)
+            by_reason.setdefault(reason, []).append(candidate)
     if Reason.CONSENT in by_reason:
         permitting = by_reason[Reason.CONSENT]
         return Ruling(

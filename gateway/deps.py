@@ -36,7 +36,9 @@ _bearer = HTTPBearer(
 )
 
 
-def get_runtime(request: Request) -> Runtime:
+# async, though it awaits nothing: FastAPI runs a plain def dependency in a worker thread, a
+# thread hop on every request for one attribute read.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -243,7 +245,7 @@ def page_authorized(*permissions: Permission) -> Callable[..., Coroutine[Any, An
     return dependency
 
 
-def mark_page(request: Request) -> None:
+async def mark_page(request: Request) -> None:
     """Public pages: errors render as pages too."""
     request.state.page = True
 

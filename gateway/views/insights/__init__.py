@@ -26,7 +26,8 @@ def build_insights(
     freshness: dict[str, Freshness],
     today: date,
 ) -> Insights:
-    return Insights(
+    # Every part is built from validated models already: no second validation of the whole.
+    return Insights.model_construct(
         timeline=build_timeline(fragments, catalog=catalog, freshness=freshness),
         overlaps=find_overlaps(fragments, settings),
         cost=sum_costs(fragments, coverage, catalog=catalog, settings=settings.cost, today=today),
