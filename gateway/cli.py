@@ -78,6 +78,7 @@ def serve(
     from gateway.app import create_app
     from gateway.logging_setup import install_cpr_redaction, logging_config
     from gateway.migrate import upgrade
+    from gateway.ops.heap import settle_after_start_up
     from gateway.ops.metrics import prepare_multiprocess_dir
     from gateway.runtime import build_runtime
     from gateway.serve_worker import CONFIG_ENV
@@ -112,6 +113,7 @@ def serve(
         return
     server_config = uvicorn.Config(app, host=host, port=port, log_config=log_config)
     install_cpr_redaction()  # after uvicorn has made its log handlers
+    settle_after_start_up()
     uvicorn.Server(server_config).run()
 
 

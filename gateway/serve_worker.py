@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from gateway.app import create_app
+from gateway.ops.heap import settle_after_start_up
 from gateway.runtime import build_runtime
 from gateway.settings import load_settings
 
@@ -22,4 +23,6 @@ CONFIG_ENV = "HELHED_SERVE_CONFIG"
 
 def worker_app() -> FastAPI:
     config = os.environ.get(CONFIG_ENV) or None
-    return create_app(build_runtime(load_settings(Path(config) if config else None)))
+    app = create_app(build_runtime(load_settings(Path(config) if config else None)))
+    settle_after_start_up()
+    return app
