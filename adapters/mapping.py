@@ -18,6 +18,7 @@ Source, department and the fragment id's prefix come from configuration, never f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -123,6 +124,7 @@ class FragmentMapping(BaseModel):
         if table is None and date_format is None and target != "id":
             return None
         as_date = target.startswith("period.")
+        parse = date_parser(date_format) if date_format is not None else None
 
         def convert(raw: Any) -> Any:
             if table is not None:
@@ -130,8 +132,8 @@ class FragmentMapping(BaseModel):
                 if key not in table and _DEFAULT_KEY not in table:
                     raise ValueError(f"{target}: the value {key!r} has no mapping")
                 raw = table.get(key, table.get(_DEFAULT_KEY))
-            if date_format is not None and isinstance(raw, str) and raw.strip():
-                parsed = datetime.strptime(raw.strip(), date_format)
+            if parse is not None and isinstance(raw, str) and raw.strip():
+                parsed = parse(raw.strip())
                 return parsed.date() if as_date else parsed
             if target == "id":
                 return str(raw)
@@ -198,6 +200,29 @@ def _to_fragment(plan: _Plan, record: Any, source: str, department: str) -> Frag
     return Fragment.model_validate(data, context=plan.context)
 
 
+# The ISO 8601 formats sources are configured with most, and the only text they can read; for
+# those, datetime.fromisoformat gives what strptime gives, some 15 times faster.
+_ISO_SHAPES = {
+    "%Y-%m-%d": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"),
+    "%Y-%m-%dT%H:%M:%S": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"),
+}
+
+
+def date_parser(date_format: str) -> Callable[[str], datetime]:
+    """`datetime.strptime(text, date_format)`, the same answer or the same error."""
+    shape = _ISO_SHAPES.get(date_format)
+
+    def parse(text: str) -> datetime:
+        if shape is not None and shape.fullmatch(text):
+            try:
+                return datetime.fromisoformat(text)
+            except ValueError:
+                pass  # not a date (a 30th of February): strptime says so in its own words
+        return datetime.strptime(text, date_format)
+
+    return parse
+
+
 def _split(target: str) -> tuple[str, str]:
     head, _, member = target.partition(".")
     return head, member
@@ -220,9 +245,11 @@ def _false_like(value: Any) -> bool:
 
 
 def _direct_reader(node: Any) -> Callable[[Any], Any] | None:
-    """A plain Python reader for the JMESPath forms mappings use most: dotted field paths and
-    `a || b` of them (a fallback field, e.g. `benefit.rate || price.amount`), with JMESPath's
-    own semantics; None for anything else, which the interpreter reads."""
+    """A plain Python reader for the JMESPath forms mappings use: dotted field paths, `a || b`
+    (a fallback field, e.g. `benefit.rate || price.amount`), literals, and projections of
+    objects (`Maaling[].{date: Dato, value: Score}`), with JMESPath's own semantics (those of
+    jmespath.visitor.TreeInterpreter, node for node); None for anything else (functions,
+    filters, slices, comparisons), which the interpreter reads."""
     path = _field_path(node)
     if path is not None and len(path) == 1:
         (key,) = path
@@ -237,16 +264,88 @@ def _direct_reader(node: Any) -> Callable[[Any], Any] | None:
         return member
     if path is not None:
         return lambda record: _walk(path, record)
-    if node["type"] == "or_expression":
-        left, right = (_direct_reader(child) for child in node["children"])
-        if left is not None and right is not None:
+    kind = node["type"]
+    if kind in ("identity", "current"):
+        return lambda value: value
+    if kind == "literal":
+        literal = node["value"]
+        return lambda _value: literal
+    children = [_direct_reader(child) for child in node["children"]]
+    if any(child is None for child in children):
+        return None
+    return _COMBINATORS[kind](node, *children) if kind in _COMBINATORS else None
 
-            def either(record: Any) -> Any:
-                value = left(record)
-                return right(record) if _false_like(value) else value
 
-            return either
-    return None
+Reader = Callable[[Any], Any]
+
+
+def _chain(_node: Any, *steps: Reader) -> Reader:
+    def chained(value: Any) -> Any:
+        for step in steps:
+            value = step(value)
+        return value
+
+    return chained
+
+
+def _either(_node: Any, left: Reader, right: Reader) -> Reader:
+    def either(record: Any) -> Any:
+        value = left(record)
+        return right(record) if _false_like(value) else value
+
+    return either
+
+
+def _flatten(_node: Any, base: Reader) -> Reader:
+    def flattened(value: Any) -> Any:
+        items = base(value)
+        if not isinstance(items, list):
+            return None
+        merged: list[Any] = []
+        for item in items:
+            if isinstance(item, list):
+                merged.extend(item)
+            else:
+                merged.append(item)
+        return merged
+
+    return flattened
+
+
+def _project(_node: Any, base: Reader, each: Reader) -> Reader:
+    def projected(value: Any) -> Any:
+        items = base(value)
+        if not isinstance(items, list):
+            return None
+        return [result for item in items if (result := each(item)) is not None]
+
+    return projected
+
+
+def _select(node: Any, *values: Reader) -> Reader:
+    keys = [pair["value"] for pair in node["children"]]
+    pairs = list(zip(keys, values, strict=True))
+
+    def selected(value: Any) -> Any:
+        if value is None:
+            return None
+        return {key: read(value) for key, read in pairs}
+
+    return selected
+
+
+def _pair(_node: Any, value: Reader) -> Reader:
+    return value
+
+
+_COMBINATORS: dict[str, Callable[..., Reader]] = {
+    "subexpression": _chain,
+    "or_expression": _either,
+    "flatten": _flatten,
+    "projection": _project,
+    "multi_select_dict": _select,
+    "key_val_pair": _pair,
+}
 
 
 def _walk(path: tuple[str, ...], value: Any) -> Any:

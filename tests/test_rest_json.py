@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, ClassVar
 
 import jmespath
 import pytest
 from aiohttp import web
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from adapters.mapping import FragmentMapping
+from adapters.mapping import FragmentMapping, date_parser
 from adapters.protocol import PROTOCOL_VERSION, FetchRequest, SourceConfig, SourceUnavailable
 from adapters.registry import SourceConfigError, available_kinds, build_adapters
 from adapters.rest_json import RestJsonAdapter
@@ -260,3 +261,64 @@ def test_a_fallback_field_reads_what_jmespath_reads(
     expression = f"{left} || {right}"
     expected = _as_mapped(jmespath.search(expression, {**record, **_record()}))
     assert _read_through_mapping(expression, record) == expected
+
+
+def _projection(base: str, names: list[str], fallback: bool) -> str:
+    pairs = ", ".join(f"{name}: {name}" for name in names)
+    expression = f"{base}[].{{{pairs}}}"
+    return f"{expression} || `null`" if fallback else expression
+
+
+_PROJECTIONS = st.builds(
+    _projection,
+    base=_DOTTED,
+    names=st.lists(_KEYS.filter(lambda key: "-" not in key), min_size=1, max_size=3, unique=True),
+    fallback=st.booleans(),
+) | st.sampled_from(["`null`", '`"fixed"`', "@", "a[]", "a.b[].name", "a[].b[]"])
+_NESTED_VALUES = _VALUES | st.lists(_VALUES | st.dictionaries(_KEYS, _VALUES), max_size=3)
+
+
+# Each example configures a whole mapping: on a loaded machine one can take 200 ms.
+@settings(deadline=None, max_examples=300)
+@given(record=st.dictionaries(_KEYS, _NESTED_VALUES, max_size=4), expression=_PROJECTIONS)
+@example(record={"a": [[1, [2]], {"b": 1}, None, 3]}, expression="a[]")
+@example(record={"a": [{"b": [[{"name": 1}], None]}, [{"b": 2}], "x"]}, expression="a[].b[]")
+def test_a_projection_of_objects_reads_what_jmespath_reads(
+    record: dict[str, Any], expression: str
+) -> None:
+    """`Maaling[].{date: Dato, value: Score} || \\`null\\`` (a list of measurements in a SOAP
+    answer) and literals skip the interpreter too: lists flattened one level, non-objects
+    skipped, nulls dropped from the projection, exactly as JMESPath does."""
+    expected = _as_mapped(jmespath.search(expression, {**record, **_record()}))
+    assert _read_through_mapping(expression, record) == expected
+
+
+def _strptime_or_error(text: str, date_format: str) -> Any:
+    try:
+        return datetime.strptime(text, date_format)
+    except ValueError as error:
+        return str(error)
+
+
+def _parsed_or_error(text: str, date_format: str) -> Any:
+    try:
+        return date_parser(date_format)(text)
+    except ValueError as error:
+        return str(error)
+
+
+_DIGITS = st.text("0123456789", min_size=1, max_size=4)
+_TEXTS = st.datetimes().map(lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S")) | st.lists(
+    _DIGITS, min_size=6, max_size=6
+).map(lambda p: f"{p[0]}-{p[1]}-{p[2]}T{p[3]}:{p[4]}:{p[5]}")
+
+
+@given(date_format=st.sampled_from(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%d-%m-%Y"]), text=_TEXTS)
+@example(date_format="%Y-%m-%d", text="2024-02-30")
+@example(date_format="%Y-%m-%dT%H:%M:%S", text="2026-03-01T24:00:60")
+def test_a_date_format_reads_what_strptime_reads(date_format: str, text: str) -> None:
+    """The ISO formats are read by fromisoformat when the text has their exact shape: the same
+    datetime as strptime, or the same error (a record rejected for the same reason)."""
+    if "T" not in date_format:
+        text = text.partition("T")[0]
+    assert _parsed_or_error(text, date_format) == _strptime_or_error(text, date_format)
