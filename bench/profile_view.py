@@ -4,7 +4,9 @@ GIL holders only) while the load generator keeps 16 clients busy on canned sourc
     .venv/bin/pip install py-spy   (not a dependency: a tool for whoever profiles)
     .venv/bin/python bench/profile_view.py [--seconds 15] [--database-url URL]
 
-Writes bench/results/profile.txt: the functions holding the GIL most, by own and total time.
+Writes bench/results/profile.txt: a view's time by stage (token, consent, sources, mapping,
+log, insights, serialisation, framework), then the functions holding the GIL most, by own and
+total time.
 """
 
 from __future__ import annotations
@@ -23,6 +25,44 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.fanout import four_delayed_sources
 from bench.processes import PIDS, canned_sources, gateways, load
 from bench.workloads import VIEW, caseworker_headers, caseworker_tokens, open_every_department
+
+# Where a view's CPU goes, by stage: each sample counts for the first stage whose frame is on
+# its stack (mapping before the source call that runs it, and so on).
+STAGES = (
+    ("sources' records mapped to fragments", ("FragmentMapping.map_document",)),
+    ("SOAP answers parsed and read", ("SoapXmlAdapter._read",)),
+    ("calls to sources (aiohttp, resilience)", ("Resilient.fetch", "_ask (gateway/views/fanout")),
+    ("view serialised to JSON", ("model_dump_json",)),
+    ("access token verified", ("bearer_actor",)),
+    ("limits and consents read", ("_limits_and_consents", "flag_burst")),
+    ("consent decision and release", ("decide (consent", "release_permitted", "consent_needed")),
+    ("access log entry written", ("record_access", "GroupCommitter")),
+    ("insights (timeline, overlaps, cost, ...)", ("build_insights",)),
+    ("merge and coverage", ("_assemble", "group_by_department", "freshness_by_source")),
+    ("the view's own steps (worker threads, tasks)", ("build_citizen_view",)),
+    ("request log line and metrics", ("RequestContextMiddleware._observe",)),
+    ("HTTP server, FastAPI, middleware", ("run_asgi",)),
+)
+OTHER = "event loop, socket callbacks, other"
+
+
+def stage_table(collapsed: Path, views: float, rate: int) -> str:
+    """Each stage's share of the process's GIL time, and its microseconds per view (`views`
+    served while sampling at `rate` a second; the profiler's own cost is in the figures)."""
+    counts: collections.Counter[str] = collections.Counter()
+    samples = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        n = int(count)
+        samples += n
+        stage = next((name for name, marks in STAGES if any(m in stack for m in marks)), OTHER)
+        counts[stage] += n
+    rows = ["| stage | share | us per view |", "| --- | ---: | ---: |"]
+    for name in [*(name for name, _ in STAGES), OTHER]:
+        share = counts[name] / samples if samples else 0.0
+        per_view = share * samples / rate / views * 1e6 if views else 0.0
+        rows.append(f"| {name} | {100 * share:.1f}% | {per_view:,.0f} |")
+    return "\n".join(rows)
 
 
 def summarise(collapsed: Path, top: int = 45) -> str:
@@ -86,7 +126,8 @@ def main() -> None:
             worker.start()
             recorder.wait()
             worker.join()
-    report = f"{figures}\n\n{summarise(raw)}"
+    views = float(figures["views_per_s"]) * args.seconds  # type: ignore[arg-type]
+    report = f"{figures}\n\n{stage_table(raw, views, args.rate)}\n\n{summarise(raw)}"
     (out / "profile.txt").write_text(report)
     print(report)
 
