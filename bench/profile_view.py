@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -46,14 +47,19 @@ STAGES = (
 OTHER = "event loop, socket callbacks, other"
 
 
+def _stacks(collapsed: Path) -> Iterator[tuple[str, int]]:
+    """(stack, samples) per line of py-spy's raw output."""
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        yield stack, int(count)
+
+
 def stage_table(collapsed: Path, views: float, rate: int) -> str:
     """Each stage's share of the process's GIL time, and its microseconds per view (`views`
     served while sampling at `rate` a second; the profiler's own cost is in the figures)."""
     counts: collections.Counter[str] = collections.Counter()
     samples = 0
-    for line in collapsed.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        n = int(count)
+    for stack, n in _stacks(collapsed):
         samples += n
         stage = next((name for name, marks in STAGES if any(m in stack for m in marks)), OTHER)
         counts[stage] += n
@@ -69,9 +75,7 @@ def summarise(collapsed: Path, top: int = 45) -> str:
     own: collections.Counter[str] = collections.Counter()
     total: collections.Counter[str] = collections.Counter()
     samples = 0
-    for line in collapsed.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        n = int(count)
+    for stack, n in _stacks(collapsed):
         samples += n
         frames = [f.split(" (")[0] + " (" + f.split(" (")[-1] for f in stack.split(";")[1:]]
         if frames:
