@@ -42,9 +42,9 @@ async def client(
     until: float,
     warm_until: float,
     users: Iterator[str] | None,
-) -> tuple[list[float], int, str | None]:
+) -> tuple[list[float], int, str | None, int]:
     samples: list[float] = []
-    errors, last_error = 0, None
+    errors, last_error, answered = 0, None, 0
     connector = aiohttp.TCPConnector(limit=1)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
@@ -54,6 +54,7 @@ async def client(
             async with session.post(url, data=body, headers=headers) as response:
                 await response.read()
                 ok = response.status == 200
+                answered += ok
                 if not ok:
                     last_error = f"{response.status} {(await response.text())[:200]}"
             if started >= warm_until:
@@ -61,7 +62,7 @@ async def client(
                     samples.append(time.perf_counter() - started)
                 else:
                     errors += 1
-    return samples, errors, last_error
+    return samples, errors, last_error, answered
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
@@ -85,6 +86,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "servers": len(args.url),
         "seconds": round(measured, 2),
         "views": len(samples),
+        "answered": sum(r[3] for r in results),  # with the warm-up's: what the servers did
         "errors": errors,
         "last_error": next((r[2] for r in results if r[2]), None),
         "views_per_s": round(len(samples) / measured, 1),

@@ -17,7 +17,19 @@ from tests.support import wait_until_healthy
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-PIDS: dict[str, int] = {}  # a running gateway's base URL -> its process id (for profilers)
+PIDS: dict[str, int] = {}  # a running server's base URL -> its process id (profilers, CPU)
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time (user and system) a process has used so far; None where /proc is not."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Fields after the command name (which may hold spaces), counted from 3: utime 14, stime 15.
+    fields = stat.rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 def free_port() -> int:
@@ -108,6 +120,7 @@ def bare_proxy(sources: list[dict[str, Any]]) -> Iterator[str]:
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until_healthy(url, process, seconds=60)
+        PIDS[url] = process.pid
         yield url
     finally:
         _stop(process)
@@ -124,7 +137,9 @@ def load(
     tokens: Path | None = None,
 ) -> dict[str, Any]:
     """One run of bench/load.py against /v1/views on `urls`; its JSON report. `tokens`: a file
-    of users' access tokens, one per request in turn (else `headers` for every request)."""
+    of users' access tokens, one per request in turn (else `headers` for every request). With
+    the servers' process ids known, also the CPU they used per view (`cpu_ms_per_view`): on a
+    shared machine a steadier figure than views/s, which moves with everything else running."""
     command = [
         sys.executable, str(BENCH / "load.py"),
         *[arg for url in urls for arg in ("--url", f"{url}/v1/views")],
@@ -133,8 +148,14 @@ def load(
         *[arg for k, v in headers.items() for arg in ("--header", f"{k}: {v}")],
         *(["--tokens", str(tokens)] if tokens is not None else []),
     ]  # fmt: skip
+    pids = [PIDS[url] for url in urls if url in PIDS]
+    before = [cpu_seconds(pid) for pid in pids]
     done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    after = [cpu_seconds(pid) for pid in pids]
     report: dict[str, Any] = json.loads(done.stdout)
+    if len(pids) == len(urls) and None not in before + after and report["answered"]:
+        used = sum(a - b for a, b in zip(after, before, strict=True))  # type: ignore[operator]
+        report["cpu_ms_per_view"] = round(used * 1000 / report["answered"], 2)
     if report["errors"]:
         raise RuntimeError(f"{report['errors']} failed views, e.g. {report['last_error']}")
     return report

@@ -47,12 +47,14 @@ def markdown(results: dict[str, Any]) -> str:
                 for key, label in names.items():
                     if key in b:
                         suffix = "" if key == "bare" else f" ({backend})"
-                        rows.append([label + suffix, *(b[key][k] for k in LATENCY)])
-                rows.append([f"**ratio ({backend})**", f"**{b['ratio']}**", "", "", ""])
+                        rows.append([label + suffix, *(b[key][k] for k in LATENCY),
+                                     b[key].get("cpu_ms_per_view", "")])  # fmt: skip
+                rows.append([f"**ratio ({backend})**", f"**{b['ratio']}**", "", "", "",
+                             b.get("cpu ratio", "")])  # fmt: skip
                 if "ratio (compared)" in b:
                     rows.append([f"ratio, compared code ({backend})", b["ratio (compared)"],
-                                 "", "", ""])  # fmt: skip
-        lines += _table(header, rows)
+                                 "", "", "", b.get("cpu ratio (compared)", "")])  # fmt: skip
+        lines += _table([*header, "server CPU ms/view"], rows)
     if "fanout" in w:
         f = w["fanout"]
         lines += [f"## 2. Fan-out (every source answers after {f['delay_ms']:.0f} ms)", ""]

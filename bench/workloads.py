@@ -121,6 +121,8 @@ def open_every_department(base_url: str, headers: dict[str, str]) -> None:
 
 def _mean(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     keys = ("views_per_s", "p50_ms", "p95_ms", "p99_ms")
+    if all("cpu_ms_per_view" in r for r in rounds):
+        keys += ("cpu_ms_per_view",)
     merged = {k: round(statistics.mean(r[k] for r in rounds), 1) for k in keys}
     return {**merged, "max_ms": max(r["max_ms"] for r in rounds),
             "views": sum(r["views"] for r in rounds), "rounds": len(rounds)}  # fmt: skip
@@ -173,6 +175,7 @@ def overhead_workload(setup: Setup) -> dict[str, Any]:
                             )
                 figures = {name: _mean(measured) for name, measured in runs.items()}
                 bare_rate = figures["bare"]["views_per_s"]
+                bare_cpu = figures["bare"].get("cpu_ms_per_view")
                 result[backend] = {
                     **figures,
                     **{
@@ -181,6 +184,15 @@ def overhead_workload(setup: Setup) -> dict[str, Any]:
                         )
                         for name in figures
                         if name != "bare"
+                    },
+                    # The bare proxy's CPU per view over the gateway's: the same ratio, in
+                    # what each process spent, which other load on the machine moves less.
+                    **{
+                        f"cpu ratio{'' if name == 'gateway' else ' (' + name + ')'}": round(
+                            bare_cpu / figures[name]["cpu_ms_per_view"], 3
+                        )
+                        for name in figures
+                        if name != "bare" and bare_cpu and figures[name].get("cpu_ms_per_view")
                     },
                 }
                 if setup.compare is not None:

@@ -22,5 +22,7 @@ def test_the_overhead_workload_runs_and_writes_its_reports(tmp_path: Path) -> No
     for measured in ("bare", "gateway"):
         assert figures[measured]["views"] > 0, figures
         assert figures[measured]["p50_ms"] <= figures[measured]["p99_ms"]
+        assert figures[measured]["cpu_ms_per_view"] > 0, figures  # read from /proc
     assert figures["ratio"] > 0
+    assert figures["cpu ratio"] > 0
     assert "**ratio (sqlite)**" in (tmp_path / "RESULTS.md").read_text()
