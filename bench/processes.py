@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -107,10 +107,10 @@ def gateways(
 
 
 @contextmanager
-def bare_proxy(sources: list[dict[str, Any]]) -> Iterator[str]:
+def _proxy(script: str, sources: list[dict[str, Any]]) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, str(BENCH / "bare_proxy.py"), "--port", str(port)],
+        [sys.executable, str(BENCH / script), "--port", str(port)],
         env={**os.environ, "HELHED_SOURCES": json.dumps(sources)},
         cwd=ROOT,
         # Its access log goes where the gateway's goes: nowhere, at the same cost per line.
@@ -124,6 +124,16 @@ def bare_proxy(sources: list[dict[str, Any]]) -> Iterator[str]:
         yield url
     finally:
         _stop(process)
+
+
+def bare_proxy(sources: list[dict[str, Any]]) -> AbstractContextManager[str]:
+    """bench/bare_proxy.py: the sources' records passed through (the headline's yardstick)."""
+    return _proxy("bare_proxy.py", sources)
+
+
+def typed_proxy(sources: list[dict[str, Any]]) -> AbstractContextManager[str]:
+    """bench/typed_proxy.py: the gateway's own mapping and insights, no consent and no log."""
+    return _proxy("typed_proxy.py", sources)
 
 
 def load(

@@ -40,17 +40,26 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [f"## 1. Overhead ({o['sources']} zero-latency sources, {o['concurrency']} "
                   "clients)", ""]  # fmt: skip
         rows = []
-        names = {"bare": "bare proxy", "gateway": "gateway", "compared": "gateway, compared code"}
+        names = {
+            "bare": "bare proxy",
+            "typed": "typed proxy (mapping and insights, no consent or log)",
+            "gateway": "gateway",
+            "compared": "gateway, compared code",
+        }
         for backend in ("sqlite", "postgres"):
             if backend in o:
                 b = o[backend]
                 for key, label in names.items():
                     if key in b:
-                        suffix = "" if key == "bare" else f" ({backend})"
+                        suffix = "" if key in ("bare", "typed") else f" ({backend})"
                         rows.append([label + suffix, *(b[key][k] for k in LATENCY),
                                      b[key].get("cpu_ms_per_view", "")])  # fmt: skip
                 rows.append([f"**ratio ({backend})**", f"**{b['ratio']}**", "", "", "",
                              b.get("cpu ratio", "")])  # fmt: skip
+                if "ratio to typed" in b:
+                    rows.append([f"ratio to the typed proxy ({backend}): consent and log",
+                                 b["ratio to typed"], "", "", "",
+                                 b.get("cpu ratio to typed", "")])  # fmt: skip
                 if "ratio (compared)" in b:
                     rows.append([f"ratio, compared code ({backend})", b["ratio (compared)"],
                                  "", "", "", b.get("cpu ratio (compared)", "")])  # fmt: skip

@@ -18,7 +18,7 @@ from sqlalchemy import insert
 
 from bench import audit_log, consent_decision
 from bench.fanout import direct, four_delayed_sources, percentiles
-from bench.processes import bare_proxy, canned_sources, gateways, load
+from bench.processes import bare_proxy, canned_sources, gateways, load, typed_proxy
 from demo.citizens import CITIZENS
 from gateway.access_log import lifecycle
 from gateway.auth.dev_issuer import mint_token
@@ -108,9 +108,15 @@ def open_every_department(base_url: str, headers: dict[str, str]) -> None:
         categories=CATEGORIES,
     )
     httpx.post(f"{base_url}/v1/consents", json=consent, headers=headers).raise_for_status()
+    every_source_answers(base_url, headers)
+
+
+def every_source_answers(base_url: str, headers: dict[str, str] | None = None) -> None:
+    """A view whose every source is included (a gateway's or the typed proxy's), or an error:
+    a benchmark of views whose sources failed would measure nothing."""
     problems: dict[str, str] = {}
     for _ in range(5):  # the first views connect, fetch tokens and WSDLs: let them warm up
-        view = httpx.post(f"{base_url}/v1/views", json=VIEW, headers=headers, timeout=30)
+        view = httpx.post(f"{base_url}/v1/views", json=VIEW, headers=headers or {}, timeout=30)
         view.raise_for_status()
         coverage = view.json()["coverage"]
         problems = {c["source"]: c["problem"] for c in coverage if c["status"] != "included"}
@@ -132,12 +138,13 @@ def _mean(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def overhead_workload(setup: Setup) -> dict[str, Any]:
-    """Bare proxy and gateway on the same canned sources, measured in alternating rounds."""
+    """Bare proxy, typed proxy and gateway on the same canned sources, in alternating rounds."""
     concurrency, rounds = 16, 1 if setup.quick else 3
     result: dict[str, Any] = {"concurrency": concurrency, "sources": 4}
     with canned_sources(0.0) as demo:
         configs = four_delayed_sources(demo)
-        with bare_proxy(configs) as bare:
+        with bare_proxy(configs) as bare, typed_proxy(configs) as typed:
+            every_source_answers(typed)
             for backend, database in setup.databases("overhead"):
                 home = setup.home(f"overhead-{backend}")
                 headers, tokens = caseworker_headers(home), caseworker_tokens(home, setup.users)
@@ -145,7 +152,11 @@ def overhead_workload(setup: Setup) -> dict[str, Any]:
                     url = stack.enter_context(database)
                     (gateway,) = stack.enter_context(gateways(home, url, configs))
                     open_every_department(gateway, headers)
-                    targets = {"bare": ([bare], None), "gateway": ([gateway], tokens)}
+                    targets = {
+                        "bare": ([bare], None),
+                        "typed": ([typed], None),
+                        "gateway": ([gateway], tokens),
+                    }
                     if setup.compare is not None:
                         other = (
                             stack.enter_context(setup.fresh_postgres())
@@ -195,6 +206,16 @@ def overhead_workload(setup: Setup) -> dict[str, Any]:
                         if name != "bare" and bare_cpu and figures[name].get("cpu_ms_per_view")
                     },
                 }
+                # Against the typed proxy (the same mapping and insights): what consent
+                # checking and logging cost, the part of the gap that is theirs.
+                typed_figures, gateway_figures = figures["typed"], figures["gateway"]
+                result[backend]["ratio to typed"] = round(
+                    gateway_figures["views_per_s"] / typed_figures["views_per_s"], 3
+                )
+                if typed_figures.get("cpu_ms_per_view") and gateway_figures.get("cpu_ms_per_view"):
+                    result[backend]["cpu ratio to typed"] = round(
+                        typed_figures["cpu_ms_per_view"] / gateway_figures["cpu_ms_per_view"], 3
+                    )
                 if setup.compare is not None:
                     result[backend]["compared_code"] = str(setup.compare)
     return result

@@ -44,6 +44,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         yield
         await jobs.shutdown()
         await run_in_threadpool(access_log.stop, runtime)
+        if runtime.in_place is not None:
+            runtime.in_place.close()
         await asyncio.gather(*(a.aclose() for a in runtime.adapters.values()))
 
     install_cpr_redaction()

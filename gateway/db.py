@@ -46,6 +46,17 @@ def _configure_sqlite(engine: Engine, lock_timeout_seconds: float) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def sqlite_engine(url: str, lock_timeout_seconds: float, **pooling: Any) -> Engine:
+    """An SQLite engine in WAL mode whose connections wait `lock_timeout_seconds` for a lock."""
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": lock_timeout_seconds},
+        **pooling,
+    )
+    _configure_sqlite(engine, lock_timeout_seconds)
+    return engine
+
+
 def make_engine(url: str, pool: PoolSettings | None = None) -> Engine:
     """An engine whose pool is sized as configured (each process has its own pool)."""
     pool = pool or PoolSettings()
@@ -58,13 +69,7 @@ def make_engine(url: str, pool: PoolSettings | None = None) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": pool.lock_timeout_seconds},
-            **sizing,
-        )
-        _configure_sqlite(engine, pool.lock_timeout_seconds)
-        return engine
+        return sqlite_engine(url, pool.lock_timeout_seconds, **sizing)
     timeout = pool.connect_timeout_seconds
     # A server that accepts and then never answers (a black hole) must end in a clean 503,
     # not in a request that hangs for good.

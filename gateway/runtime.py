@@ -13,6 +13,7 @@ from gateway.auth.tokens import TokenVerifier
 from gateway.clock import Clock, SystemClock
 from gateway.cpr_protection import CprProtector
 from gateway.db import make_engine
+from gateway.in_place_reads import InPlaceReader, in_place_reader
 from gateway.ops.metrics import Metrics
 from gateway.settings import Settings
 from gateway.signing.keys import SigningKeys
@@ -31,6 +32,8 @@ class Runtime:
     catalog: Catalog
     signing_keys: SigningKeys
     metrics: Metrics = field(default_factory=Metrics)
+    # SQLite's view reads, made on the event loop itself (None on PostgreSQL: worker threads).
+    in_place: InPlaceReader | None = None
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -39,15 +42,17 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     issuers = list(settings.issuers)
     if settings.dev_issuer:
         issuers.append(trusted_dev_issuer(settings))
+    engine = make_engine(settings.sqlalchemy_url, settings.database)
     runtime = Runtime(
         settings=settings,
-        engine=make_engine(settings.sqlalchemy_url, settings.database),
+        engine=engine,
         protector=CprProtector.from_keys_dir(settings.keys_dir),
         verifier=TokenVerifier(issuers),
         adapters=build_adapters(settings.sources),
         clock=clock or SystemClock(),
         catalog=settings.catalog,
         signing_keys=SigningKeys(settings.keys_dir),
+        in_place=in_place_reader(engine),
     )
     attach_drop_store(runtime)  # csv_drop sources keep their imports in our database
     return runtime

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from contextlib import AbstractContextManager
 from datetime import datetime
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
@@ -35,6 +37,12 @@ from schemas.view import CitizenView, Coverage, CoverageStatus, ViewRequest
 logger = logging.getLogger("helhed.views")
 
 
+def _read_transaction(runtime: Runtime) -> AbstractContextManager[Connection]:
+    if runtime.in_place is not None:
+        return runtime.in_place.transaction()
+    return runtime.engine.connect()
+
+
 def _limits_and_consents(
     runtime: Runtime, actor: Actor, citizen: str, now: datetime
 ) -> tuple[list[ConsentRead], Burst | None]:
@@ -44,7 +52,7 @@ def _limits_and_consents(
     today = local_day(now)
     try:
         # A bare connection, not an ORM session: both reads in one transaction, nothing more.
-        with runtime.engine.connect() as connection:
+        with _read_transaction(runtime) as connection:
             burst = check_view_limits(
                 connection=connection, runtime=runtime, actor=actor, citizen=citizen, now=now
             )
@@ -183,9 +191,12 @@ async def build_citizen_view(
     assert actor.department is not None  # the dependency admits caseworkers with a department
     # One moment for the whole decision: consent states and validity are judged at `decided_at`.
     decided_at = runtime.clock.now()
-    consents, burst = await run_in_threadpool(
-        _limits_and_consents, runtime, actor, request.citizen, decided_at
-    )
+    if runtime.in_place is not None:  # SQLite: two short local reads, made in place
+        consents, burst = _limits_and_consents(runtime, actor, request.citizen, decided_at)
+    else:  # PostgreSQL: across the network, in a worker thread
+        consents, burst = await run_in_threadpool(
+            _limits_and_consents, runtime, actor, request.citizen, decided_at
+        )
     if burst is not None:
         await run_in_threadpool(
             flag_burst, runtime=runtime, context=context, burst=burst, now=decided_at
