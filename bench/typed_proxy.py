@@ -38,11 +38,10 @@ from adapters.registry import build_adapters
 from consent.decision import local_day
 from gateway.ops.heap import settle_after_start_up
 from gateway.settings import load_settings
+from gateway.views.compose import compose_view
 from gateway.views.fanout import SourceAnswer, ask_sources
-from gateway.views.insights import build_insights
-from gateway.views.merge import freshness_by_source, group_by_department
 from schemas.fragment import Fragment
-from schemas.view import CitizenView, Coverage, CoverageStatus
+from schemas.view import Coverage, CoverageStatus
 
 OWN_DEPARTMENT = "adult-social"  # the bench's caseworkers' department (bench/workloads.py)
 DEADLINE_SECONDS = 5.0  # as HELHED_VIEW_DEADLINE_SECONDS for the benchmarked gateway
@@ -94,27 +93,16 @@ def create_app(configs: list[dict[str, Any]]) -> FastAPI:
             answer = answers[adapter.config.name]
             fragments.extend(answer.fragments)
             coverage.append(_coverage(answer, adapter.config))
-        insights = build_insights(
-            fragments,
-            coverage,
-            catalog=catalog,
-            settings=settings.insights,
-            freshness=freshness_by_source(coverage, fetched_at=now),
-            today=local_day(now),
-        )
-        answer = CitizenView(
+        answer = compose_view(
             citizen=citizen,
             purpose=body.get("purpose", ""),
-            generated_at=now,
-            departments=group_by_department(
-                fragments, catalog=catalog, own_department=OWN_DEPARTMENT
-            ),
-            timeline=insights.timeline,
-            overlaps=insights.overlaps,
-            cost=insights.cost,
-            progression=insights.progression,
-            contradictions=insights.contradictions,
+            fragments=fragments,
             coverage=coverage,
+            catalog=catalog,
+            insight_settings=settings.insights,
+            own_department=OWN_DEPARTMENT,
+            fetched_at=now,
+            now=now,
             consents=[],
             access_entry=0,
         )

@@ -25,9 +25,8 @@ from gateway.consents.service import deciding_consents_of, to_read_model
 from gateway.limits import Burst, check_view_limits, flag_burst
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
+from gateway.views.compose import compose_view
 from gateway.views.fanout import SourceAnswer, ask_sources
-from gateway.views.insights import build_insights
-from gateway.views.merge import freshness_by_source, group_by_department
 from gateway.views.release import release_permitted_fragments
 from schemas.access import Action, Outcome, ReleaseLine
 from schemas.consent import ConsentRead, ConsentRef
@@ -246,27 +245,16 @@ async def build_citizen_view(
         count_consent_use=True,
     )
     runtime.metrics.views.labels("success").inc()
-    insights = build_insights(
-        assembly.fragments,
-        assembly.coverage,
-        catalog=catalog,
-        settings=runtime.settings.insights,
-        freshness=freshness_by_source(assembly.coverage, fetched_at=decided_at),
-        today=local_day(now),
-    )
-    return CitizenView(
+    return compose_view(
         citizen=request.citizen,
         purpose=request.purpose,
-        generated_at=now,
-        departments=group_by_department(
-            assembly.fragments, catalog=catalog, own_department=actor.department
-        ),
-        timeline=insights.timeline,
-        overlaps=insights.overlaps,
-        cost=insights.cost,
-        progression=insights.progression,
-        contradictions=insights.contradictions,
+        fragments=assembly.fragments,
         coverage=assembly.coverage,
+        catalog=catalog,
+        insight_settings=runtime.settings.insights,
+        own_department=actor.department,
+        fetched_at=decided_at,
+        now=now,
         consents=consent_refs,
         access_entry=seq,
     )
