@@ -157,11 +157,17 @@ async def record_access_async(
     now: datetime,
     count_consent_use: bool = False,
 ) -> int:
-    """`record_access` from a coroutine, without a worker thread: the entry is drafted and
-    made durable by the committer; this returns once it is (or raises, as record_access)."""
+    """`record_access` from a coroutine, without a worker thread: the entry is drafted here,
+    on the event loop, and made durable by the committer; this returns once it is (or raises,
+    as record_access).
+
+    Drafted in the committer's thread instead, the draft's Python work made that thread and
+    the event loop take the GIL from each other for every view (A/B in one run, four rounds:
+    127.2 -> 146.0 views/s, 8.3 -> 7.3 ms CPU per view); here it costs what it costs."""
+    draft = _draft(protector, context, event, now)  # a malformed event fails this request only
     with _counted_append():
         return await committer_for(engine).submit_async(
-            lambda: _draft(protector, context, event, now),
+            lambda: draft,
             uses=event.consents if count_consent_use else (),
             at=now,
         )
