@@ -4,7 +4,6 @@ fresh snapshot, and a broken connection replaced on the next read."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -36,9 +35,9 @@ def test_a_read_is_not_held_up_by_a_writer_and_sees_what_it_commits(tmp_path: Pa
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # as the access log's group commit holds it
     writer.execute("UPDATE consent SET status = 'withdrawn'")
-    started = time.perf_counter()
-    assert _statuses(reader) == ["active"]  # the last committed state, at once
-    assert time.perf_counter() - started < 0.1
+    # A blocked read would end in "database is locked" after its 200 ms: this one answers with
+    # the last committed state.
+    assert _statuses(reader) == ["active"]
     writer.execute("COMMIT")
     assert _statuses(reader) == ["withdrawn"]  # the next read: a fresh snapshot
     writer.close()
