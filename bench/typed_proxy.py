@@ -93,7 +93,7 @@ def create_app(configs: list[dict[str, Any]]) -> FastAPI:
             answer = answers[adapter.config.name]
             fragments.extend(answer.fragments)
             coverage.append(_coverage(answer, adapter.config))
-        answer = compose_view(
+        composed = compose_view(
             citizen=citizen,
             purpose=body.get("purpose", ""),
             fragments=fragments,
@@ -106,7 +106,7 @@ def create_app(configs: list[dict[str, Any]]) -> FastAPI:
             consents=[],
             access_entry=0,
         )
-        return Response(answer.model_dump_json(), media_type="application/json")
+        return Response(composed.model_dump_json(), media_type="application/json")
 
     return app
 

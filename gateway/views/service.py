@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
 
@@ -36,22 +37,31 @@ from schemas.view import CitizenView, Coverage, CoverageStatus, ViewRequest
 logger = logging.getLogger("helhed.views")
 
 
-def _read_transaction(runtime: Runtime) -> AbstractContextManager[Connection]:
+async def _read_limits_and_consents(
+    runtime: Runtime, actor: Actor, citizen: str, now: datetime
+) -> tuple[list[ConsentRead], Burst | None]:
+    """On SQLite in place, on the reader's own connection (gateway/in_place_reads.py); on
+    PostgreSQL, across the network, in one trip to a worker thread."""
     if runtime.in_place is not None:
-        return runtime.in_place.transaction()
-    return runtime.engine.connect()
+        return _limits_and_consents(runtime.in_place.transaction, runtime, actor, citizen, now)
+    return await run_in_threadpool(
+        _limits_and_consents, runtime.engine.connect, runtime, actor, citizen, now
+    )
 
 
 def _limits_and_consents(
-    runtime: Runtime, actor: Actor, citizen: str, now: datetime
+    transaction: Callable[[], AbstractContextManager[Connection]],
+    runtime: Runtime,
+    actor: Actor,
+    citizen: str,
+    now: datetime,
 ) -> tuple[list[ConsentRead], Burst | None]:
-    """The user's limits (429 when over) and the citizen's consents as they are now: in one
-    read transaction and one trip to a worker thread. Never cached: a withdrawal counts from
-    the very next request (rule 3)."""
+    """The user's limits (429 when over) and the citizen's consents as they are now, in one
+    read transaction. Never cached: a withdrawal counts from the very next request (rule 3)."""
     today = local_day(now)
     try:
         # A bare connection, not an ORM session: both reads in one transaction, nothing more.
-        with _read_transaction(runtime) as connection:
+        with transaction() as connection:
             burst = check_view_limits(
                 connection=connection, runtime=runtime, actor=actor, citizen=citizen, now=now
             )
@@ -190,12 +200,7 @@ async def build_citizen_view(
     assert actor.department is not None  # the dependency admits caseworkers with a department
     # One moment for the whole decision: consent states and validity are judged at `decided_at`.
     decided_at = runtime.clock.now()
-    if runtime.in_place is not None:  # SQLite: two short local reads, made in place
-        consents, burst = _limits_and_consents(runtime, actor, request.citizen, decided_at)
-    else:  # PostgreSQL: across the network, in a worker thread
-        consents, burst = await run_in_threadpool(
-            _limits_and_consents, runtime, actor, request.citizen, decided_at
-        )
+    consents, burst = await _read_limits_and_consents(runtime, actor, request.citizen, decided_at)
     if burst is not None:
         await run_in_threadpool(
             flag_burst, runtime=runtime, context=context, burst=burst, now=decided_at
