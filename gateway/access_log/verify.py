@@ -6,9 +6,12 @@ from __future__ import annotations
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -301,9 +304,22 @@ def _chunks(
     # Reading, hashing and parsing entries, and building their subtrees, is nearly all the
     # work: other processes do it (threads would share one GIL), in order, while this one joins
     # their subtrees and checks the checkpoints.
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers) as pool:
-        yield from pool.imap(_chunk_in_worker, tasks)
+    # An executor, not multiprocessing.Pool: when verification stops at a bad entry, the pool
+    # is left early, and Pool.terminate could hang on a worker mid-chunk; shutdown lets the
+    # running chunks finish and drops the queued ones. At most two chunks a worker are queued,
+    # so a slow consumer does not hold every chunk's result in memory.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        queued = iter(tasks)
+        running = deque(pool.submit(_chunk_in_worker, t) for t in islice(queued, 2 * workers))
+        try:
+            while running:
+                chunk = running.popleft().result()
+                following = next(queued, None)
+                if following is not None:
+                    running.append(pool.submit(_chunk_in_worker, following))
+                yield chunk
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def verify_log(
@@ -349,26 +365,29 @@ def verify_log(
             workers=workers,
             url=database_url,
         )
-        for chunk in chunks:
-            left = [digest for _level, digest in tree.peaks]
-            for size, partial in sorted(chunk.at_checkpoints.items()):
-                if merkle.fold(left + partial) != roots[size]:
-                    raise _Failed(
-                        size, f"the tree of {size} entries does not match its signed checkpoint"
-                    )
-            if chunk.failure is not None:
-                raise _Failed(*chunk.failure)
-            for level, digest in chunk.peaks:
-                completed: list[tuple[int, int, bytes]] = []
-                tree.append_node(level, digest, completed)
-                for node_level, index, node_digest in completed:
-                    if not nodes.matches(node_level, index, node_digest):
+        # Closed here when a failure ends the loop early, not whenever it is collected: its
+        # worker processes are shut down by this thread, before the report is returned.
+        with closing(chunks):
+            for chunk in chunks:
+                left = [digest for _level, digest in tree.peaks]
+                for size, partial in sorted(chunk.at_checkpoints.items()):
+                    if merkle.fold(left + partial) != roots[size]:
                         raise _Failed(
-                            tree.size, f"stored tree node at level {node_level} does not match"
+                            size, f"the tree of {size} entries does not match its signed checkpoint"
                         )
-            pruned += chunk.pruned
-            if progress:
-                progress(tree.size, total)
+                if chunk.failure is not None:
+                    raise _Failed(*chunk.failure)
+                for level, digest in chunk.peaks:
+                    completed: list[tuple[int, int, bytes]] = []
+                    tree.append_node(level, digest, completed)
+                    for node_level, index, node_digest in completed:
+                        if not nodes.matches(node_level, index, node_digest):
+                            raise _Failed(
+                                tree.size, f"stored tree node at level {node_level} does not match"
+                            )
+                pruned += chunk.pruned
+                if progress:
+                    progress(tree.size, total)
         if total != head.size:
             raise _Failed(
                 head.size + 1, f"the log head records {head.size} entries, {total} are stored"
