@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, literal, select
+from sqlalchemy import bindparam, func, literal, select
 
 from gateway.access_log.models import AccessEntryRow
 from gateway.access_log.service import (
@@ -27,6 +27,7 @@ from gateway.access_log.service import (
     record_access,
 )
 from gateway.auth.actor import Actor
+from gateway.in_place_reads import Reads
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
 from schemas.access import Action, Outcome
@@ -82,7 +83,7 @@ _OTHERS_ONLY = select(_OTHERS)
 
 
 def check_view_limits(
-    *, connection: Connection, runtime: Runtime, actor: Actor, citizen: str | None, now: datetime
+    *, reads: Reads, runtime: Runtime, actor: Actor, citizen: str | None, now: datetime
 ) -> Burst | None:
     """Refuse (429) a view over the per-minute limit; a Burst when one is to be flagged."""
     settings = runtime.settings
@@ -92,7 +93,7 @@ def check_view_limits(
         "views_cap": settings.views_per_minute,
     }
     if citizen is None:
-        (count,) = connection.execute(_RECENT_ONLY, parameters).one()
+        (count,) = reads.one(_RECENT_ONLY, parameters)
         others, flagged = 0, 1
     else:
         window = timedelta(minutes=settings.distinct_citizens_window_minutes)
@@ -102,10 +103,10 @@ def check_view_limits(
             "alert_cap": settings.distinct_citizens_alert,
             "one": 1,
         }
-        count, seen, flagged = connection.execute(_RECENT_SEEN_FLAGGED, parameters).one()
+        count, seen, flagged = reads.one(_RECENT_SEEN_FLAGGED, parameters)
         others = 0
         if count < settings.views_per_minute and not seen and not flagged:
-            (others,) = connection.execute(_OTHERS_ONLY, parameters).one()
+            (others,) = reads.one(_OTHERS_ONLY, parameters)
     if count >= settings.views_per_minute:
         raise ProblemError(
             429,

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, bindparam
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from consent.decision import local_day
@@ -20,6 +20,7 @@ from consent.rules import Violation, check_terms
 from gateway.auth.actor import Actor
 from gateway.consents.models import ConsentEventRow, ConsentRow, ConsentUsageRow
 from gateway.cpr_protection import CprProtector
+from gateway.in_place_reads import Reads
 from gateway.problems import ProblemError, domain_code, field_errors
 from schemas.catalog import Catalog
 from schemas.consent import (
@@ -390,10 +391,8 @@ _DECIDING = (
 )
 
 
-def deciding_consents_of(
-    *, connection: Connection, protector: CprProtector, citizen: str
-) -> list[Any]:
+def deciding_consents_of(*, reads: Reads, protector: CprProtector, citizen: str) -> list[Any]:
     """The rows a decision about the citizen needs (what consents_of_citizen(deciding=True)
     gives), read as plain rows: a view asks on every request, so no ORM objects are built."""
     hashed = protector.lookup_hash(citizen)
-    return list(connection.execute(_DECIDING, {"citizen_hash": hashed}))
+    return reads.all(_DECIDING, {"citizen_hash": hashed})

@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
+from functools import partial
 
-from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
@@ -23,6 +23,7 @@ from gateway.access_log.service import (
 )
 from gateway.auth.actor import Actor
 from gateway.consents.service import deciding_consents_of, to_read_model
+from gateway.in_place_reads import Reads, connection_reads
 from gateway.limits import Burst, check_view_limits, flag_burst
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
@@ -45,12 +46,17 @@ async def _read_limits_and_consents(
     if runtime.in_place is not None:
         return _limits_and_consents(runtime.in_place.transaction, runtime, actor, citizen, now)
     return await run_in_threadpool(
-        _limits_and_consents, runtime.engine.connect, runtime, actor, citizen, now
+        _limits_and_consents,
+        partial(connection_reads, runtime.engine),
+        runtime,
+        actor,
+        citizen,
+        now,
     )
 
 
 def _limits_and_consents(
-    transaction: Callable[[], AbstractContextManager[Connection]],
+    transaction: Callable[[], AbstractContextManager[Reads]],
     runtime: Runtime,
     actor: Actor,
     citizen: str,
@@ -60,14 +66,12 @@ def _limits_and_consents(
     read transaction. Never cached: a withdrawal counts from the very next request (rule 3)."""
     today = local_day(now)
     try:
-        # A bare connection, not an ORM session: both reads in one transaction, nothing more.
-        with transaction() as connection:
+        # Statements, not an ORM session: both reads in one transaction, nothing more.
+        with transaction() as reads:
             burst = check_view_limits(
-                connection=connection, runtime=runtime, actor=actor, citizen=citizen, now=now
+                reads=reads, runtime=runtime, actor=actor, citizen=citizen, now=now
             )
-            rows = deciding_consents_of(
-                connection=connection, protector=runtime.protector, citizen=citizen
-            )
+            rows = deciding_consents_of(reads=reads, protector=runtime.protector, citizen=citizen)
     except SQLAlchemyError as error:
         # The limits are read from the log: no log, no view (rule 2).
         raise AccessLogUnavailable(type(error).__name__) from error
