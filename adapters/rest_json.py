@@ -28,6 +28,7 @@ import jmespath
 from jmespath.exceptions import JMESPathError
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from adapters import json_text
 from adapters.http import (
     AuthOptions,
     NoAuth,
@@ -223,7 +224,7 @@ class RestJsonAdapter:
                     "unreachable", type(error).__name__, retryable=True
                 ) from None
             try:
-                return json.loads(raw)
+                return json_text.loads(raw)
             except (UnicodeDecodeError, json.JSONDecodeError):
                 raise SourceUnavailable("invalid_json", "the response is not valid JSON") from None
         raise SourceUnavailable("auth_failed", "the source refused our credentials (HTTP 401)")

@@ -20,7 +20,6 @@ gets a 503 rather than holding up every other request behind it.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections import namedtuple
@@ -29,27 +28,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import orjson
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool, PoolProxiedConnection
 from sqlalchemy.sql import Select
 
+from adapters import json_text
 from gateway.db import is_sqlite, sqlite_engine
 
 # How long an in-place read may wait for a lock before the view is refused (503).
 BUSY_SECONDS = 0.2
-
-
-def _json(text: str | bytes) -> Any:
-    """orjson reads JSON about five times faster than the standard library (a consent has six
-    JSON columns); what it refuses and the standard library reads (NaN, integers over 64 bits)
-    is read as before."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
 
 
 class Reads(Protocol):
@@ -173,7 +162,7 @@ class InPlaceReader:
             engine.url.render_as_string(hide_password=False),
             BUSY_SECONDS,
             poolclass=NullPool,
-            json_deserializer=_json,
+            json_deserializer=json_text.loads,  # six JSON columns a consent
         )
         self._local = threading.local()
         self._opened: list[PoolProxiedConnection] = []
