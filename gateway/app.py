@@ -44,8 +44,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         yield
         await jobs.shutdown()
         await run_in_threadpool(access_log.stop, runtime)
-        if runtime.in_place is not None:
-            runtime.in_place.close()
+        await runtime.view_reader.close()
         await asyncio.gather(*(a.aclose() for a in runtime.adapters.values()))
 
     install_cpr_redaction()

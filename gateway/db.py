@@ -57,6 +57,21 @@ def sqlite_engine(url: str, lock_timeout_seconds: float, **pooling: Any) -> Engi
     return engine
 
 
+def bounded_connections(pool: PoolSettings) -> dict[str, Any]:
+    """libpq's settings for a PostgreSQL connection that never hangs: a server that accepts
+    and then never answers (a black hole) must end in a clean 503, not in a request that hangs
+    for good."""
+    timeout = pool.connect_timeout_seconds
+    return {
+        "connect_timeout": max(1, round(timeout)),  # libpq takes whole seconds
+        "tcp_user_timeout": round(timeout * 1000),  # sent data left unacknowledged: give up
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
+
+
 def make_engine(url: str, pool: PoolSettings | None = None) -> Engine:
     """An engine whose pool is sized as configured (each process has its own pool)."""
     pool = pool or PoolSettings()
@@ -70,18 +85,7 @@ def make_engine(url: str, pool: PoolSettings | None = None) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         return sqlite_engine(url, pool.lock_timeout_seconds, **sizing)
-    timeout = pool.connect_timeout_seconds
-    # A server that accepts and then never answers (a black hole) must end in a clean 503,
-    # not in a request that hangs for good.
-    bounded = {
-        "connect_timeout": max(1, round(timeout)),  # libpq takes whole seconds
-        "tcp_user_timeout": round(timeout * 1000),  # sent data left unacknowledged: give up
-        "keepalives": 1,
-        "keepalives_idle": 30,
-        "keepalives_interval": 5,
-        "keepalives_count": 3,
-    }
-    return create_engine(url, pool_pre_ping=True, connect_args=bounded, **sizing)
+    return create_engine(url, pool_pre_ping=True, connect_args=bounded_connections(pool), **sizing)
 
 
 @contextmanager

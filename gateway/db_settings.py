@@ -1,8 +1,9 @@
 """The database connection pool's settings (`[database]`, HELHED_DATABASE__* in the environment).
 
-Each gateway process (each `--workers` worker too) has a pool of its own; PostgreSQL's
-`max_connections` must cover instances x workers x (pool_size + max_overflow + 1), the one being
-the access log's group committer, which keeps a connection of its own.
+Each gateway process (each `--workers` worker too) has pools of its own; PostgreSQL's
+`max_connections` must cover instances x workers x (pool_size + max_overflow + read_pool_size +
+read_max_overflow + 1), the one being the access log's group committer, which keeps a
+connection of its own. The read pool serves a view's two short reads on the event loop.
 """
 
 from __future__ import annotations
@@ -18,6 +19,16 @@ class PoolSettings(BaseModel):
     )
     max_overflow: int = Field(
         default=20, ge=0, le=1000, description="Extra connections opened under load, then closed"
+    )
+    read_pool_size: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="PostgreSQL: connections each process keeps open for a view's reads, made "
+        "on the event loop",
+    )
+    read_max_overflow: int = Field(
+        default=10, ge=0, le=1000, description="PostgreSQL: extra read connections under load"
     )
     pool_timeout_seconds: float = Field(
         default=30.0,

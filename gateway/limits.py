@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select
+from sqlalchemy import Select, and_, bindparam, case, func, literal, select
 
 from gateway.access_log.models import AccessEntryRow
 from gateway.access_log.service import (
@@ -27,7 +27,6 @@ from gateway.access_log.service import (
     record_access,
 )
 from gateway.auth.actor import Actor
-from gateway.in_place_reads import Reads
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
 from schemas.access import Action, Outcome
@@ -77,36 +76,50 @@ _FLAGGED = _capped_count(
     ),
     "one",
 )
-_RECENT_ONLY = select(_RECENT)
-_RECENT_SEEN_FLAGGED = select(_RECENT, _SEEN, _FLAGGED)
-_OTHERS_ONLY = select(_OTHERS)
+# The three counts first, in a derived table that OFFSET 0 keeps from being merged into the
+# query around it (by PostgreSQL's planner and SQLite's flattener alike): merged, the CASE would
+# count them a second time. The CASE counts the distinct citizens only when this view can cross
+# the alert threshold; both databases evaluate a subquery in a CASE branch only when it is taken.
+_COUNTS = select(_RECENT.label("recent"), _SEEN.label("seen"), _FLAGGED.label("flagged"))
+_COUNTED = _COUNTS.offset(0).subquery("counts")
+_LIMITS = select(
+    _COUNTED.c.recent,
+    _COUNTED.c.flagged,
+    case(
+        (
+            and_(
+                _COUNTED.c.recent < bindparam("views_cap"),
+                _COUNTED.c.seen == 0,
+                _COUNTED.c.flagged == 0,
+            ),
+            _OTHERS,
+        ),
+        else_=0,
+    ).label("others"),
+)
 
 
-def check_view_limits(
-    *, reads: Reads, runtime: Runtime, actor: Actor, citizen: str | None, now: datetime
-) -> Burst | None:
-    """Refuse (429) a view over the per-minute limit; a Burst when one is to be flagged."""
+def limits_read(
+    *, runtime: Runtime, actor: Actor, citizen: str, now: datetime
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement that counts a view against the user's limits, and its parameters."""
     settings = runtime.settings
-    parameters: dict[str, Any] = {
+    return _LIMITS, {
         "subject": actor.subject,
         "minute_ago": now - timedelta(minutes=1),
         "views_cap": settings.views_per_minute,
+        "window_start": now - timedelta(minutes=settings.distinct_citizens_window_minutes),
+        "this": runtime.protector.lookup_hash(citizen),
+        "alert_cap": settings.distinct_citizens_alert,
+        "one": 1,
     }
-    if citizen is None:
-        (count,) = reads.one(_RECENT_ONLY, parameters)
-        others, flagged = 0, 1
-    else:
-        window = timedelta(minutes=settings.distinct_citizens_window_minutes)
-        parameters |= {
-            "window_start": now - window,
-            "this": runtime.protector.lookup_hash(citizen),
-            "alert_cap": settings.distinct_citizens_alert,
-            "one": 1,
-        }
-        count, seen, flagged = reads.one(_RECENT_SEEN_FLAGGED, parameters)
-        others = 0
-        if count < settings.views_per_minute and not seen and not flagged:
-            (others,) = reads.one(_OTHERS_ONLY, parameters)
+
+
+def judge_limits(counted: Any, *, runtime: Runtime, citizen: str) -> Burst | None:
+    """Refuse (429) a view over the per-minute limit; a Burst when one is to be flagged. The
+    `counted` row is limits_read's answer."""
+    settings = runtime.settings
+    count, flagged, others = counted
     if count >= settings.views_per_minute:
         raise ProblemError(
             429,

@@ -13,11 +13,14 @@ from gateway.auth.tokens import TokenVerifier
 from gateway.clock import Clock, SystemClock
 from gateway.cpr_protection import CprProtector
 from gateway.db import make_engine
-from gateway.in_place_reads import InPlaceReader, in_place_reader
+from gateway.db_settings import PoolSettings
+from gateway.in_place_reads import in_place_reader
 from gateway.ops.metrics import Metrics
+from gateway.pg_reads import EventLoopReader, is_postgresql
 from gateway.settings import Settings
 from gateway.signing.keys import SigningKeys
 from gateway.sources.imports import attach_drop_store
+from gateway.view_reads import ThreadReader, ViewReader
 from schemas.catalog import Catalog
 
 
@@ -31,9 +34,15 @@ class Runtime:
     clock: Clock
     catalog: Catalog
     signing_keys: SigningKeys
+    # A view's reads: in place on SQLite, on the event loop on PostgreSQL.
+    view_reader: ViewReader
     metrics: Metrics = field(default_factory=Metrics)
-    # SQLite's view reads, made on the event loop itself (None on PostgreSQL: worker threads).
-    in_place: InPlaceReader | None = None
+
+
+def _view_reader(engine: Engine, pool: PoolSettings) -> ViewReader:
+    if is_postgresql(engine):
+        return EventLoopReader(engine, pool)
+    return in_place_reader(engine) or ThreadReader(engine)
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -52,7 +61,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         clock=clock or SystemClock(),
         catalog=settings.catalog,
         signing_keys=SigningKeys(settings.keys_dir),
-        in_place=in_place_reader(engine),
+        view_reader=_view_reader(engine, settings.database),
     )
     attach_drop_store(runtime)  # csv_drop sources keep their imports in our database
     return runtime

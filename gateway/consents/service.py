@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam
+from sqlalchemy import Select, bindparam
 from sqlmodel import Session, col, select
 
 from consent.decision import local_day
@@ -20,7 +20,6 @@ from consent.rules import Violation, check_terms
 from gateway.auth.actor import Actor
 from gateway.consents.models import ConsentEventRow, ConsentRow, ConsentUsageRow
 from gateway.cpr_protection import CprProtector
-from gateway.in_place_reads import Reads
 from gateway.problems import ProblemError, domain_code, field_errors
 from schemas.catalog import Catalog
 from schemas.consent import (
@@ -391,8 +390,10 @@ _DECIDING = (
 )
 
 
-def deciding_consents_of(*, reads: Reads, protector: CprProtector, citizen: str) -> list[Any]:
-    """The rows a decision about the citizen needs (what consents_of_citizen(deciding=True)
-    gives), read as plain rows: a view asks on every request, so no ORM objects are built."""
-    hashed = protector.lookup_hash(citizen)
-    return reads.all(_DECIDING, {"citizen_hash": hashed})
+def deciding_consents_read(
+    *, protector: CprProtector, citizen: str
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement for the rows a decision about the citizen needs (what
+    consents_of_citizen(deciding=True) gives), and its parameters: a view asks on every
+    request, so it reads plain rows (gateway/view_reads.py), never ORM objects."""
+    return _DECIDING, {"citizen_hash": protector.lookup_hash(citizen)}

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import datetime
-from functools import partial
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -22,9 +19,8 @@ from gateway.access_log.service import (
     record_access_async,
 )
 from gateway.auth.actor import Actor
-from gateway.consents.service import deciding_consents_of, to_read_model
-from gateway.in_place_reads import Reads, connection_reads
-from gateway.limits import Burst, check_view_limits, flag_burst
+from gateway.consents.service import deciding_consents_read, to_read_model
+from gateway.limits import Burst, flag_burst, judge_limits, limits_read
 from gateway.problems import ProblemError
 from gateway.runtime import Runtime
 from gateway.views.compose import compose_view
@@ -41,40 +37,21 @@ logger = logging.getLogger("helhed.views")
 async def _read_limits_and_consents(
     runtime: Runtime, actor: Actor, citizen: str, now: datetime
 ) -> tuple[list[ConsentRead], Burst | None]:
-    """On SQLite in place, on the reader's own connection (gateway/in_place_reads.py); on
-    PostgreSQL, across the network, in one trip to a worker thread."""
-    if runtime.in_place is not None:
-        return _limits_and_consents(runtime.in_place.transaction, runtime, actor, citizen, now)
-    return await run_in_threadpool(
-        _limits_and_consents,
-        partial(connection_reads, runtime.engine),
-        runtime,
-        actor,
-        citizen,
-        now,
-    )
-
-
-def _limits_and_consents(
-    transaction: Callable[[], AbstractContextManager[Reads]],
-    runtime: Runtime,
-    actor: Actor,
-    citizen: str,
-    now: datetime,
-) -> tuple[list[ConsentRead], Burst | None]:
     """The user's limits (429 when over) and the citizen's consents as they are now, in one
-    read transaction. Never cached: a withdrawal counts from the very next request (rule 3)."""
-    today = local_day(now)
+    read transaction (gateway/view_reads.py). Never cached: a withdrawal counts from the very
+    next request (rule 3)."""
     try:
-        # Statements, not an ORM session: both reads in one transaction, nothing more.
-        with transaction() as reads:
-            burst = check_view_limits(
-                reads=reads, runtime=runtime, actor=actor, citizen=citizen, now=now
-            )
-            rows = deciding_consents_of(reads=reads, protector=runtime.protector, citizen=citizen)
+        (counted,), rows = await runtime.view_reader.read(
+            [
+                limits_read(runtime=runtime, actor=actor, citizen=citizen, now=now),
+                deciding_consents_read(protector=runtime.protector, citizen=citizen),
+            ]
+        )
     except SQLAlchemyError as error:
         # The limits are read from the log: no log, no view (rule 2).
         raise AccessLogUnavailable(type(error).__name__) from error
+    burst = judge_limits(counted, runtime=runtime, citizen=citizen)
+    today = local_day(now)
     return [to_read_model(row, runtime.protector, today) for row in rows], burst
 
 

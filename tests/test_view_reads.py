@@ -1,24 +1,33 @@
-"""SQLite's view reads, made in place on the asking thread: never held up by a writer, always a
-fresh snapshot, and a broken connection replaced on the next read."""
+"""A view's reads, run on the driver itself: in place on SQLite (never held up by a writer,
+always a fresh snapshot, a broken connection replaced on the next read) and on the event loop
+on PostgreSQL; both give the rows SQLAlchemy gives."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import column, create_engine, insert, select, table, text
 from sqlalchemy.exc import OperationalError
 
 from gateway.consents.models import ConsentRow
-from gateway.consents.service import _DECIDING
+from gateway.consents.service import deciding_consents_read
 from gateway.cpr_protection import CprProtector
 from gateway.db import make_engine
-from gateway.in_place_reads import InPlaceReader, connection_reads, in_place_reader
+from gateway.db_settings import PoolSettings
+from gateway.in_place_reads import InPlaceReader, in_place_reader
+from gateway.limits import _LIMITS
 from gateway.migrate import upgrade
+from gateway.pg_reads import EventLoopReader
+from gateway.view_reads import ThreadReader, ViewReader
 
 _STATUSES = select(column("status")).select_from(table("consent"))
+CITIZEN = "0101901234"
 
 
 def _reader(tmp_path: Path) -> tuple[InPlaceReader, Path]:
@@ -33,8 +42,8 @@ def _reader(tmp_path: Path) -> tuple[InPlaceReader, Path]:
 
 
 def _statuses(reader: InPlaceReader) -> list[str]:
-    with reader.transaction() as reads:
-        return [row.status for row in reads.all(_STATUSES, {})]
+    (rows,) = reader.read_now([(_STATUSES, {})])
+    return [row.status for row in rows]
 
 
 def test_a_read_is_not_held_up_by_a_writer_and_sees_what_it_commits(tmp_path: Path) -> None:
@@ -48,7 +57,7 @@ def test_a_read_is_not_held_up_by_a_writer_and_sees_what_it_commits(tmp_path: Pa
     writer.execute("COMMIT")
     assert _statuses(reader) == ["withdrawn"]  # the next read: a fresh snapshot
     writer.close()
-    reader.close()
+    reader.close_now()
 
 
 def test_a_failed_read_leaves_no_broken_connection_behind(tmp_path: Path) -> None:
@@ -61,22 +70,15 @@ def test_a_failed_read_leaves_no_broken_connection_behind(tmp_path: Path) -> Non
     other.execute("ALTER TABLE gone RENAME TO consent")
     assert _statuses(reader) == ["active"]
     other.close()
-    reader.close()
+    reader.close_now()
 
 
-def test_postgresql_and_memory_databases_read_in_threads_instead() -> None:
+def test_postgresql_and_memory_databases_are_not_read_in_place() -> None:
     assert in_place_reader(create_engine("sqlite://")) is None
     assert in_place_reader(make_engine("postgresql+psycopg://u@127.0.0.1:1/x")) is None
 
 
-def test_prepared_reads_give_what_sqlalchemy_gives(tmp_path: Path) -> None:
-    """The in-place reads run SQLAlchemy's compiled SQL on the driver itself: the same rows,
-    typed the same way (dates, UTC times, JSON, an IN list the statement binds itself), as a
-    read through an SQLAlchemy connection."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'typed.db'}")
-    upgrade(engine)
-    protector = CprProtector([("test", b"k" * 32)], b"l" * 32)
-    now = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+def _store_consents(engine: Any, protector: CprProtector, now: datetime) -> None:
     with engine.begin() as connection:
         for number, status in enumerate(("active", "superseded", "withdrawn", "active")):
             connection.execute(
@@ -85,8 +87,8 @@ def test_prepared_reads_give_what_sqlalchemy_gives(tmp_path: Path) -> None:
                     "id": f"c{number}",
                     "version": 1,
                     "status": status,
-                    "citizen_hash": protector.lookup_hash("0101901234"),
-                    "citizen_ciphertext": protector.encrypt("0101901234"),
+                    "citizen_hash": protector.lookup_hash(CITIZEN),
+                    "citizen_ciphertext": protector.encrypt(CITIZEN),
                     "given_by": {"kind": "self", "note": "æøå", "big": 2**70 + 1},
                     "from_departments": ["jobcenter"],
                     "to_departments": ["children-family"],
@@ -99,15 +101,46 @@ def test_prepared_reads_give_what_sqlalchemy_gives(tmp_path: Path) -> None:
                     "recorded_at": now - timedelta(days=number),
                 },
             )
-    reader = in_place_reader(engine)
-    assert reader is not None
-    deciding = {"citizen_hash": protector.lookup_hash("0101901234")}
-    with reader.transaction() as reads:
-        in_place = reads.all(_DECIDING, deciding)
-    with connection_reads(engine) as reads:
-        through_sqlalchemy = reads.all(_DECIDING, deciding)
-    assert [tuple(row) for row in in_place] == [tuple(row) for row in through_sqlalchemy]
-    assert [row.id for row in in_place] == ["c3", "c2", "c0"]  # superseded left out, by time
-    assert in_place[0].recorded_at == now - timedelta(days=3)  # aware, in UTC
-    assert in_place[0].given_by["big"] == 2**70 + 1  # too big for orjson: read by json
-    reader.close()
+
+
+async def _both(reader: ViewReader, batch: Any) -> tuple[list[list[Any]], list[list[Any]]]:
+    """The batch through the reader, and through SQLAlchemy on the same database."""
+    assert isinstance(reader, InPlaceReader | EventLoopReader)
+    engine = make_engine(reader.engine.url.render_as_string(hide_password=False))
+    try:
+        return await reader.read(batch), await ThreadReader(engine).read(batch)
+    finally:
+        await reader.close()
+        engine.dispose()
+
+
+def test_the_driver_gives_the_rows_sqlalchemy_gives(
+    backend: str, new_database: Callable[[], str]
+) -> None:
+    """SQLAlchemy's compiled SQL run on the driver: the same rows, typed the same way (dates,
+    UTC times, JSON, an IN list the statement binds itself, the limits' counts bound with
+    UTC times), as a read through an SQLAlchemy connection."""
+    engine = make_engine(new_database())
+    upgrade(engine)
+    protector = CprProtector([("test", b"k" * 32)], b"l" * 32)
+    now = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    _store_consents(engine, protector, now)
+    reader: ViewReader = in_place_reader(engine) or EventLoopReader(engine, PoolSettings())
+    limits = {
+        "subject": "u1",
+        "minute_ago": now - timedelta(minutes=1),
+        "views_cap": 30,
+        "window_start": now - timedelta(hours=1),
+        "this": protector.lookup_hash(CITIZEN),
+        "alert_cap": 50,
+        "one": 1,
+    }
+    batch = [deciding_consents_read(protector=protector, citizen=CITIZEN), (_LIMITS, limits)]
+    (consents, counts), (expected_consents, expected_counts) = asyncio.run(_both(reader, batch))
+    assert [tuple(row) for row in consents] == [tuple(row) for row in expected_consents]
+    assert [row.id for row in consents] == ["c3", "c2", "c0"]  # superseded left out, by time
+    assert consents[0].recorded_at == now - timedelta(days=3)  # aware, in UTC
+    assert consents[0].valid_until == date(2026, 12, 31)
+    assert consents[0].given_by["big"] == 2**70 + 1  # too big for orjson: read by json
+    assert [tuple(row) for row in counts] == [tuple(row) for row in expected_counts] == [(0, 0, 0)]
+    engine.dispose()
