@@ -21,14 +21,14 @@ class PoolSettings(BaseModel):
         default=20, ge=0, le=1000, description="Extra connections opened under load, then closed"
     )
     read_pool_size: int = Field(
-        default=5,
+        default=10,
         ge=1,
         le=1000,
         description="PostgreSQL: connections each process keeps open for a view's reads, made "
         "on the event loop",
     )
     read_max_overflow: int = Field(
-        default=10, ge=0, le=1000, description="PostgreSQL: extra read connections under load"
+        default=20, ge=0, le=1000, description="PostgreSQL: extra read connections under load"
     )
     pool_timeout_seconds: float = Field(
         default=30.0,

@@ -3,8 +3,10 @@
 The reads go over the network, so they must not block the loop: they run on psycopg's
 asynchronous connection, from a pool of their own (`read_pool_size`, `read_max_overflow`), with
 the SQL SQLAlchemy compiled once. In a worker thread, through SQLAlchemy, the same reads cost
-2.6 ms of CPU a view under 16 concurrent views; on the loop, on the driver, 1.0 ms (measured
-in process, 4 consents, the limits' three counts).
+2.1 ms of CPU a view under 16 concurrent views; on the loop, on the driver, 1.2 to 1.5 ms
+(in process, one run, 4 consents and the limits' counts; 2.6 against 1.0 ms in an earlier run,
+without the pool's ping). A pool smaller than the views in flight opens and closes
+connections all the time: hence 10 + 20 by default, as the main pool.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class EventLoopReader:
             json_deserializer=json_text.loads,
         )
         # Positional placeholders (%s) for the SQL handed to psycopg itself.
-        self._prepared = Prepared(PGDialect_psycopg(paramstyle="format"))
+        self._prepared = Prepared(PGDialect_psycopg(paramstyle="format"))  # type: ignore[no-untyped-call]
 
     async def read(self, batch: Batch) -> list[list[Any]]:
         """One read transaction; SQLAlchemy's errors (no connection, the pool's timeout), or

@@ -53,7 +53,7 @@ class PreparedRead:
     fixed: Mapping[str, Any]  # values the statement binds itself (literals, an IN list)
     binders: tuple[Processor, ...]
     readers: tuple[Processor, ...]
-    row: type[tuple[Any, ...]]
+    row: Any  # a namedtuple class: rows read by name or position
 
     @classmethod
     def of(cls, statement: Select[Any], dialect: Dialect) -> PreparedRead:
@@ -79,7 +79,7 @@ class PreparedRead:
             readers=tuple(
                 c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
             ),
-            row=namedtuple("Row", [c.key or "_" for c in columns], rename=True),  # type: ignore[misc]
+            row=namedtuple("Row", [c.key or "_" for c in columns], rename=True),
         )
 
     def values(self, parameters: Mapping[str, Any]) -> list[Any]:
@@ -90,7 +90,7 @@ class PreparedRead:
             values.append(bind(value) if bind is not None and value is not None else value)
         return values
 
-    def read(self, row: Sequence[Any]) -> tuple[Any, ...]:
+    def read(self, row: Sequence[Any]) -> Any:
         return self.row._make(
             value if read is None or value is None else read(value)
             for read, value in zip(self.readers, row, strict=True)
