@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -20,11 +21,12 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.fanout import four_delayed_sources
-from bench.processes import PIDS, canned_sources, gateways, load
+from bench.processes import PIDS, bare_proxy, canned_sources, gateways, load, typed_proxy
 from bench.workloads import VIEW, caseworker_headers, caseworker_tokens, open_every_department
 
 # Where a view's CPU goes, by stage: each sample counts for the first stage whose frame is on
@@ -89,11 +91,31 @@ def summarise(collapsed: Path, top: int = 45) -> str:
     return "\n".join(out)
 
 
+@contextlib.contextmanager
+def _server(target: str, home: Path, url: str, configs: list[dict[str, Any]]) -> Iterator[str]:
+    if target == "bare":
+        with bare_proxy(configs) as proxy:
+            yield proxy
+    elif target == "typed":
+        with typed_proxy(configs) as proxy:
+            yield proxy
+    else:
+        with gateways(home, url, configs) as (gateway,):
+            yield gateway
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--rate", type=int, default=250, help="samples a second")
+    parser.add_argument(
+        "--target",
+        choices=("gateway", "bare", "typed"),
+        default="gateway",
+        help="the server sampled: the gateway, or a yardstick (bench/bare_proxy.py, "
+        "bench/typed_proxy.py) for the same stages beside it",
+    )
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     out = Path(__file__).parent / "results"
@@ -103,10 +125,15 @@ def main() -> None:
         configs = four_delayed_sources(demo)
         headers, tokens = caseworker_headers(home), caseworker_tokens(home)
         url = args.database_url or f"sqlite:///{tmp}/profile.db"
-        with gateways(home, url, configs) as (gateway,):
-            open_every_department(gateway, headers)
+        with _server(args.target, home, url, configs) as gateway:
+            if args.target == "gateway":
+                open_every_department(gateway, headers)
             pid = PIDS[gateway]
-            raw = out / "profile.collapsed"
+            raw = out / (
+                "profile.collapsed"
+                if args.target == "gateway"
+                else f"profile-{args.target}.collapsed"
+            )
             recorder = subprocess.Popen(
                 [spy, "record", "--pid", str(pid), "--duration", str(int(args.seconds)),
                  "--format", "raw", "--rate", str(args.rate), "--gil", "--threads",
@@ -132,7 +159,8 @@ def main() -> None:
             worker.join()
     views = float(figures["views_per_s"]) * args.seconds  # type: ignore[arg-type]
     report = f"{figures}\n\n{stage_table(raw, views, args.rate)}\n\n{summarise(raw)}"
-    (out / "profile.txt").write_text(report)
+    name = "profile.txt" if args.target == "gateway" else f"profile-{args.target}.txt"
+    (out / name).write_text(report)
     print(report)
 
 

@@ -25,6 +25,8 @@ from gateway.limits import _LIMITS
 from gateway.migrate import upgrade
 from gateway.pg_reads import EventLoopReader
 from gateway.view_reads import ThreadReader, ViewReader
+from tests.conftest import POSTGRES_URL
+from tests.support import ThrowawayPostgres
 
 _STATUSES = select(column("status")).select_from(table("consent"))
 CITIZEN = "0101901234"
@@ -144,3 +146,52 @@ def test_the_driver_gives_the_rows_sqlalchemy_gives(
     assert consents[0].given_by["big"] == 2**70 + 1  # too big for orjson: read by json
     assert [tuple(row) for row in counts] == [tuple(row) for row in expected_counts] == [(0, 0, 0)]
     engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="HELHED_TEST_POSTGRES_URL is not set")
+def test_a_read_on_connections_the_server_killed_is_sent_again_on_a_new_one(
+    throwaway_postgres: ThrowawayPostgres,
+) -> None:
+    """The read pool pings no connection before use: a restart or failover kills the pooled
+    ones, and the next view's read must still answer (once more, on a fresh connection), while
+    a database that does not answer at all still fails the read."""
+    url = throwaway_postgres.new_database()
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE consent (id INTEGER PRIMARY KEY, status TEXT)"))
+        connection.execute(text("INSERT INTO consent VALUES (1, 'active')"))
+    reader = EventLoopReader(engine, PoolSettings(read_pool_size=2, read_max_overflow=0))
+
+    async def scenario() -> None:
+        async def statuses() -> list[str]:
+            (rows,) = await reader.read([(_STATUSES, {})])
+            return [row.status for row in rows]
+
+        # Two connections in the pool, both used.
+        assert list(await asyncio.gather(statuses(), statuses())) == [["active"], ["active"]]
+        with engine.begin() as connection:  # as a server restart would: every session ends
+            killed = connection.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+        assert killed >= 2
+        assert await statuses() == ["active"]
+        assert await statuses() == ["active"]
+        await reader.close()
+
+    asyncio.run(scenario())
+    engine.dispose()
+
+    gone = EventLoopReader(make_engine(url.rsplit("/", 1)[0] + "/no_such_db"), PoolSettings())
+
+    async def no_database() -> None:
+        try:
+            with pytest.raises(OperationalError):
+                await gone.read([(_STATUSES, {})])
+        finally:
+            await gone.close()
+
+    asyncio.run(no_database())
