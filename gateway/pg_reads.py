@@ -32,8 +32,8 @@ def is_postgresql(engine: Engine) -> bool:
 
 
 class _Stale(Exception):
-    """The pooled connection was dead when the read was sent (the server restarted, a
-    failover, an idle timeout): the read never ran, and runs again on a fresh connection."""
+    """The pooled connection was lost (the server restarted, a failover, an idle timeout): the
+    read's answers with it, so it is sent again on a fresh connection."""
 
 
 class EventLoopReader:
@@ -90,8 +90,11 @@ class EventLoopReader:
                     for cursor, (read, _) in zip(cursors, prepared, strict=True)
                 ]
             except psycopg.Error as error:
+                # Judged before invalidating, which closes it: an error of the statement's own
+                # (a timeout, a missing table) is not sent again and leaves the pool alone.
+                lost = driver.broken
                 await connection.invalidate()  # not handed out again
-                if retry and (driver.broken or driver.closed):
+                if retry and lost:
                     raise _Stale from error
                 raise DBAPIError.instance(sql, values, error, psycopg.Error) from error
             except BaseException:

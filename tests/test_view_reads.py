@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import column, create_engine, insert, select, table, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from gateway.consents.models import ConsentRow
 from gateway.consents.service import deciding_consents_read
@@ -180,6 +180,13 @@ def test_a_read_on_connections_the_server_killed_is_sent_again_on_a_new_one(
         assert killed >= 2
         assert await statuses() == ["active"]
         assert await statuses() == ["active"]
+        # An error of the statement's own is no lost connection: not sent again, and the pool
+        # (with its live connections) is kept.
+        pool = reader.engine.sync_engine.pool
+        missing = select(column("status")).select_from(table("no_such_table"))
+        with pytest.raises(ProgrammingError):
+            await reader.read([(missing, {})])
+        assert reader.engine.sync_engine.pool is pool
         await reader.close()
 
     asyncio.run(scenario())
