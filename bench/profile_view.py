@@ -2,9 +2,10 @@
 GIL holders only) while the load generator keeps 16 clients busy on canned sources.
 
     .venv/bin/pip install py-spy   (not a dependency: a tool for whoever profiles)
-    .venv/bin/python bench/profile_view.py [--seconds 15] [--database-url URL]
+    .venv/bin/python bench/profile_view.py [--seconds 15] [--database-url URL] [--target T]
 
-Writes bench/results/profile.txt: a view's time by stage (token, consent, sources, mapping,
+Writes bench/results/profile.txt (with `--target bare` or `typed`, the yardstick proxy's, in
+profile-bare.txt or profile-typed.txt): a view's time by stage (token, consent, sources, mapping,
 log, insights, serialisation, framework), then the functions holding the GIL most, by own and
 total time.
 """
@@ -119,6 +120,7 @@ def main() -> None:
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     out = Path(__file__).parent / "results"
+    suffix = "" if args.target == "gateway" else f"-{args.target}"  # profile-bare.txt, ...
     out.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, canned_sources(0.0) as demo:
         home = Path(tmp) / "home"
@@ -129,11 +131,7 @@ def main() -> None:
             if args.target == "gateway":
                 open_every_department(gateway, headers)
             pid = PIDS[gateway]
-            raw = out / (
-                "profile.collapsed"
-                if args.target == "gateway"
-                else f"profile-{args.target}.collapsed"
-            )
+            raw = out / f"profile{suffix}.collapsed"
             recorder = subprocess.Popen(
                 [spy, "record", "--pid", str(pid), "--duration", str(int(args.seconds)),
                  "--format", "raw", "--rate", str(args.rate), "--gil", "--threads",
@@ -159,8 +157,7 @@ def main() -> None:
             worker.join()
     views = float(figures["views_per_s"]) * args.seconds  # type: ignore[arg-type]
     report = f"{figures}\n\n{stage_table(raw, views, args.rate)}\n\n{summarise(raw)}"
-    name = "profile.txt" if args.target == "gateway" else f"profile-{args.target}.txt"
-    (out / name).write_text(report)
+    (out / f"profile{suffix}.txt").write_text(report)
     print(report)
 
 
