@@ -5,8 +5,9 @@ it measures: C clients, each on its own keep-alive connection, post the body to 
 to back for S seconds after a warm-up (client i asks URL i mod the number of URLs, so several
 gateway processes get an equal share). With --tokens FILE (one access token a line) each
 request is sent as the next user in the file, as many caseworkers would send them, so each
-user stays within the per-user limits. Prints one line of JSON: views/s, latency percentiles,
-and the count of answers that were not 200 (a benchmark with errors is not a result).
+user stays within the per-user limits; with --each-token-once, each user once and no more.
+Prints one line of JSON: views/s, latency percentiles, and the count of answers that were not
+200 (a benchmark with errors is not a result).
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ async def client(
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         while (started := time.perf_counter()) < until:
             if users is not None:
-                headers = {**headers, "Authorization": f"Bearer {next(users)}"}
+                token = next(users, None)
+                if token is None:  # --each-token-once, and every token has been sent
+                    break
+                headers = {**headers, "Authorization": f"Bearer {token}"}
             async with session.post(url, data=body, headers=headers) as response:
                 await response.read()
                 ok = response.status == 200
@@ -68,7 +72,9 @@ async def client(
 async def run(args: argparse.Namespace) -> dict[str, object]:
     headers = {"Content-Type": "application/json", **dict(h.split(": ", 1) for h in args.header)}
     body = args.body.encode()
-    users = itertools.cycle(args.users) if args.users else None
+    users: Iterator[str] | None = None
+    if args.users:
+        users = iter(args.users) if args.each_token_once else itertools.cycle(args.users)
     begin = time.perf_counter()
     warm_until = begin + args.warmup
     until = warm_until + args.seconds
@@ -103,6 +109,11 @@ def main() -> None:
     parser.add_argument("--body", required=True)
     parser.add_argument("--header", action="append", default=[])
     parser.add_argument("--tokens", default=None, help="a file of access tokens, one a line")
+    parser.add_argument(
+        "--each-token-once",
+        action="store_true",
+        help="send each token once, then stop (every user signed in before a measured run)",
+    )
     args = parser.parse_args()
     args.users = (
         [line.strip() for line in Path(args.tokens).read_text("ascii").splitlines() if line]

@@ -27,7 +27,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.fanout import four_delayed_sources
-from bench.processes import PIDS, bare_proxy, canned_sources, gateways, load, typed_proxy
+from bench.processes import (
+    PIDS,
+    bare_proxy,
+    canned_sources,
+    gateways,
+    load,
+    sign_in,
+    typed_proxy,
+)
 from bench.workloads import VIEW, caseworker_headers, caseworker_tokens, open_every_department
 
 # Where a view's CPU goes, by stage: each sample counts for the first stage whose frame is on
@@ -130,6 +138,7 @@ def main() -> None:
         with _server(args.target, home, url, configs) as gateway:
             if args.target == "gateway":
                 open_every_department(gateway, headers)
+                sign_in([gateway], body=VIEW, tokens=tokens)
             pid = PIDS[gateway]
             raw = out / f"profile{suffix}.collapsed"
             recorder = subprocess.Popen(

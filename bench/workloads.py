@@ -18,7 +18,7 @@ from sqlalchemy import insert
 
 from bench import audit_log, consent_decision
 from bench.fanout import direct, four_delayed_sources, percentiles
-from bench.processes import bare_proxy, canned_sources, gateways, load, typed_proxy
+from bench.processes import bare_proxy, canned_sources, gateways, load, sign_in, typed_proxy
 from demo.citizens import CITIZENS
 from gateway.access_log import lifecycle
 from gateway.auth.dev_issuer import mint_token
@@ -152,6 +152,7 @@ def overhead_workload(setup: Setup) -> dict[str, Any]:
                     url = stack.enter_context(database)
                     (gateway,) = stack.enter_context(gateways(home, url, configs))
                     open_every_department(gateway, headers)
+                    sign_in([gateway], body=VIEW, tokens=tokens)
                     targets = {
                         "bare": ([bare], None),
                         "typed": ([typed], None),
@@ -167,6 +168,7 @@ def overhead_workload(setup: Setup) -> dict[str, Any]:
                             gateways(home, other, configs, code=setup.compare)
                         )
                         open_every_department(before, headers)
+                        sign_in([before], body=VIEW, tokens=tokens)
                         targets["compared"] = ([before], tokens)
                     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
                     for _ in range(rounds):
@@ -242,6 +244,7 @@ def fanout_workload(setup: Setup, delay: float = 0.05) -> dict[str, Any]:
             headers, tokens = caseworker_headers(home), caseworker_tokens(home, setup.users)
             with gateways(home, setup.sqlite("fanout"), configs) as (gateway,):
                 open_every_department(gateway, headers)
+                sign_in([gateway], body=VIEW, tokens=tokens)
                 for concurrency in (1, 16):
                     figures = load(
                         [gateway],
@@ -307,6 +310,7 @@ def scale_workload(setup: Setup) -> dict[str, Any]:
             headers, tokens = caseworker_headers(home), caseworker_tokens(home, setup.users)
             with setup.fresh_postgres() as url, gateways(home, url, configs, count) as urls:
                 open_every_department(urls[0], headers)
+                sign_in(urls, body=VIEW, tokens=tokens)
                 figures = load(
                     urls,
                     body=VIEW,
@@ -377,6 +381,7 @@ def size_workload(setup: Setup) -> dict[str, Any]:
             headers, tokens = caseworker_headers(home), caseworker_tokens(home, setup.users)
             with gateways(home, url, configs) as (gateway,):
                 open_every_department(gateway, headers)
+                sign_in([gateway], body=VIEW, tokens=tokens)
                 for concurrency in (1, 16):
                     result[f"{label}, {concurrency} client{'s' if concurrency > 1 else ''}"] = load(
                         [gateway],
