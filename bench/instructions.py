@@ -204,6 +204,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--views", type=int, default=100)
     parser.add_argument("--compare", type=Path, default=None, help="another checkout's gateway")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep callgrind's files here (callgrind_annotate)"
+    )
     parser.add_argument("--run", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run is not None:
@@ -216,11 +219,12 @@ def main() -> None:
     from bench.processes import canned_sources
 
     codes = [ROOT] + ([args.compare.resolve()] if args.compare else [])
-    with tempfile.TemporaryDirectory() as tmp, canned_sources(0.0) as demo:
+    with tempfile.TemporaryDirectory() as scratch, canned_sources(0.0) as demo:
+        tmp = args.keep.resolve() if args.keep else Path(scratch)
         configs = four_delayed_sources(demo)
         results = []
         for number, code in enumerate(codes):
-            results.append(_per_view(code, configs, args.views, Path(tmp) / str(number)))
+            results.append(_per_view(code, configs, args.views, tmp / str(number)))
     print("| code | views counted | instructions a view |")
     print("| --- | ---: | ---: |")
     for result in results:

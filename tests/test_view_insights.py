@@ -13,8 +13,10 @@ from gateway.views.insights.contradictions import find_contradictions
 from gateway.views.insights.cost import sum_costs
 from gateway.views.insights.overlaps import find_overlaps
 from gateway.views.insights.progression import score_series
+from gateway.views.insights.timeline import build_timeline
 from schemas.catalog import Catalog
 from schemas.fragment import Fragment
+from schemas.insights import Freshness, TimelineItem
 from schemas.view import Coverage, CoverageStatus
 from tests.builders import consent_body
 from tests.support import LiveGateway
@@ -265,3 +267,35 @@ def test_the_csv_export_is_named_by_one_copenhagen_date_everywhere_and_times_are
     times += [line["as_of"], view["generated_at"]]
     assert len(times) > 2
     assert all(t.endswith("Z") for t in times if t), times
+
+
+def test_timeline_items_are_what_model_construct_makes_of_their_fragments() -> None:
+    """The timeline builds its items without model_construct's loop over the fields (a tenth of
+    a view's instructions); the items must be the same models, field for field."""
+    case = fragment(
+        "jobcenter",
+        1,
+        kind="case",
+        responsible={"name": "Mette", "phone": "+45 33 66 22 11"},
+        attributes={"case_number": "K-7"},
+        period={"start": "2026-01-01"},
+    )
+    plan = fragment("jobcenter", 2, kind="plan", attributes={"case_number": "K-7"})
+    note = fragment("health", 3, kind="note", updated_at="2026-11-30T08:00:00Z")
+    live = Freshness(live=True, as_of=datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    freshness = {"jobcenter-sys": live, "health-sys": live}
+    items = build_timeline([note, plan, case], catalog=CATALOG, freshness=freshness)
+    by_id = {f.id: f for f in (case, plan, note)}
+    for item in items:
+        source = by_id[item.id]
+        expected = TimelineItem.model_construct(
+            **source.__dict__,
+            department_name=item.department_name,
+            contact=item.contact,
+            freshness=item.freshness,
+        )
+        assert item == expected
+        assert item.model_fields_set == expected.model_fields_set
+        assert item.model_dump_json() == expected.model_dump_json()
+        assert list(item.__dict__) == list(expected.__dict__)  # the fields in their order
+    assert items[1].contact == case.responsible, "the plan's contact is its case's caseworker"
