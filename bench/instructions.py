@@ -1,18 +1,21 @@
 """Instructions per citizen view, counted by valgrind's callgrind: a figure the machine's speed
 does not move, for changes too small for views/s to show (on this shared 2-core host views/s
-and CPU time drift by 10% from one run to the next; two counts agree within about 0.5%).
+and CPU time drift by 10% from one run to the next; two counts agree within about 0.7%).
 
-    .venv/bin/python bench/instructions.py [--views 100] [--compare CHECKOUT]
+    .venv/bin/python bench/instructions.py [--views 100] [--compare CHECKOUT] [--no-yardsticks]
 
 The gateway's app is called in process as ASGI, so the count covers its middlewares, routing,
 dependencies, the token check, the view (limits and consents read, decision, fan-out, mapping,
-release, the durable log entry, insights) and its JSON, but not uvicorn's HTTP parsing or the
-kernel's socket work. It runs on SQLite, against the canned sources in a process of their own
-(not counted), four views at a time. Each figure is the difference of two counted runs, one
-with W views (a consent recorded, every user's token seen once) and one with W + N, divided by
-N: start-up and first sights cancel out. With --compare, another checkout's gateway code is
-counted the same way, in the same run. Needs valgrind (Debian's package). Writes
-bench/results/instructions.json.
+release, the durable log entry, insights), its JSON and its request log line, but not uvicorn's
+HTTP parsing or the kernel's socket work. It runs on SQLite, against the canned sources in a
+process of their own (not counted), four views at a time. The two yardsticks of the overhead
+workload (bench/bare_proxy.py, bench/typed_proxy.py) are counted the same way, in process, so
+their counts over the gateway's are the headline ratio in instructions (uvicorn's access log
+line, which the bare proxy writes and the gateway does not, is left out with uvicorn). Each
+figure is the difference of two counted runs, one with W views (a consent recorded, every
+user's token seen once) and one with W + N, divided by N: start-up and first sights cancel out.
+With --compare, another checkout's gateway code is counted the same way, in the same run.
+Needs valgrind (Debian's package). Writes bench/results/instructions.json.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging.config
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,11 @@ USERS = 100  # few users: minting tokens under callgrind is slow, and each sees 
 CONCURRENCY = 4
 SLOW_SECONDS = 60  # the most the settings allow
 _COLLECTED = re.compile(r"Collected : ([0-9]+)")
+_LABELS = {
+    "gateway": "gateway (sqlite)",
+    "bare": "bare proxy",
+    "typed": "typed proxy (mapping and insights, no consent or log)",
+}
 
 
 # --- the counted run, in a process of its own (`--run`) -----------------------------------------
@@ -93,20 +103,30 @@ async def _views(app: Any, tokens: list[str], view: dict[str, Any], count: int) 
 
 
 def run(job: dict[str, Any]) -> None:
-    """Build the gateway from `job["code"]`, record the consent, sign every user in, then
-    `job["views"]` views."""
+    """One counted run: the gateway (`job["code"]`'s) or a yardstick proxy (bench/'s)."""
     sys.path.insert(0, job["code"])
     os.environ.update(job["environment"])
     import uvloop
 
+    main = _gateway_run(job) if job["target"] == "gateway" else _proxy_run(job)
+    uvloop.run(main())
+
+
+def _gateway_run(job: dict[str, Any]) -> Callable[[], Coroutine[Any, Any, None]]:
+    """Build the gateway, record the consent, sign every user in, then `job["views"]` views."""
     from gateway.access_log import lifecycle
     from gateway.app import create_app
+    from gateway.logging_setup import logging_config
     from gateway.migrate import upgrade
     from gateway.ops.heap import settle_after_start_up
     from gateway.runtime import build_runtime
     from gateway.settings import load_settings
 
-    runtime = build_runtime(load_settings(None))
+    settings = load_settings(None)
+    # Logging as `helhed serve` sets it up: a JSON line a request, to stderr (valgrind's
+    # report, read after the run, is on stderr too).
+    logging.config.dictConfig(logging_config(settings.log_format, settings.log_level))
+    runtime = build_runtime(settings)
     upgrade(runtime.engine)  # as `helhed serve` does first
     app = create_app(runtime)
     tokens: list[str] = job["tokens"]
@@ -126,9 +146,25 @@ def run(job: dict[str, Any]) -> None:
         }
         if failed:
             raise RuntimeError(f"sources failed during the counted run: {failed}")
+        await asyncio.to_thread(lifecycle.stop, runtime)
 
-    uvloop.run(main())
-    lifecycle.stop(runtime)
+    return main
+
+
+def _proxy_run(job: dict[str, Any]) -> Callable[[], Coroutine[Any, Any, None]]:
+    """bench/bare_proxy.py or bench/typed_proxy.py, in its lifespan, `job["views"]` views
+    after as many as the gateway's first sights (neither checks a token)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    module = __import__(f"{job['target']}_proxy")
+    app = module.create_app(json.loads(job["environment"]["HELHED_SOURCES"]))
+    tokens = ["unused"]
+
+    async def main() -> None:
+        async with app.router.lifespan_context(app):
+            await _views(app, tokens, job["view"], len(job["tokens"]))
+            await _views(app, tokens, job["view"], job["views"])
+
+    return main
 
 
 # --- the orchestration -------------------------------------------------------------------------
@@ -149,7 +185,9 @@ def _counted(job: dict[str, Any], tmp: Path, name: str) -> int:
     return int(found.group(1))
 
 
-def _per_view(code: Path, configs: list[dict[str, Any]], views: int, tmp: Path) -> dict[str, Any]:
+def _per_view(
+    target: str, code: Path, configs: list[dict[str, Any]], views: int, tmp: Path
+) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from bench.processes import gateway_env
     from bench.workloads import CATEGORIES, CITIZEN, VIEW
@@ -159,7 +197,7 @@ def _per_view(code: Path, configs: list[dict[str, Any]], views: int, tmp: Path) 
 
     counts = []
     for label, count in (("start", 0), ("views", views)):
-        run_dir = tmp / f"{code.name}-{label}"
+        run_dir = tmp / f"{target}-{label}"
         run_dir.mkdir(parents=True)
         home = run_dir / "home"
         settings = load_settings(None, home=home)
@@ -177,6 +215,7 @@ def _per_view(code: Path, configs: list[dict[str, Any]], views: int, tmp: Path) 
             "HELHED_SOURCE_TIMEOUT_SECONDS": str(SLOW_SECONDS),
         }
         job = {
+            "target": target,
             "code": str(code),
             "environment": environment,
             "recorder": token("recorder"),
@@ -192,6 +231,7 @@ def _per_view(code: Path, configs: list[dict[str, Any]], views: int, tmp: Path) 
         }
         counts.append(_counted(job, run_dir, label))
     return {
+        "target": target,
         "code": str(code),
         "views": views,
         "instructions_start": counts[0],
@@ -204,6 +244,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--views", type=int, default=100)
     parser.add_argument("--compare", type=Path, default=None, help="another checkout's gateway")
+    parser.add_argument(
+        "--no-yardsticks", action="store_true", help="only the gateway, not the two proxies"
+    )
     parser.add_argument(
         "--keep", type=Path, default=None, help="keep callgrind's files here (callgrind_annotate)"
     )
@@ -218,20 +261,32 @@ def main() -> None:
     from bench.fanout import four_delayed_sources
     from bench.processes import canned_sources
 
-    codes = [ROOT] + ([args.compare.resolve()] if args.compare else [])
+    targets = [("gateway", ROOT)]
+    if args.compare:
+        targets.append(("gateway", args.compare.resolve()))
+    if not args.no_yardsticks:
+        targets += [("bare", ROOT), ("typed", ROOT)]
     with tempfile.TemporaryDirectory() as scratch, canned_sources(0.0) as demo:
         tmp = args.keep.resolve() if args.keep else Path(scratch)
         configs = four_delayed_sources(demo)
-        results = []
-        for number, code in enumerate(codes):
-            results.append(_per_view(code, configs, args.views, tmp / str(number)))
-    print("| code | views counted | instructions a view |")
+        results = [
+            _per_view(target, code, configs, args.views, tmp / str(number))
+            for number, (target, code) in enumerate(targets)
+        ]
+    bare = next((r["instructions_per_view"] for r in results if r["target"] == "bare"), None)
+    print("| measure | instructions a view | bare proxy's over this |")
     print("| --- | ---: | ---: |")
     for result in results:
-        print(f"| {result['code']} | {result['views']} | {result['instructions_per_view']:,} |")
-    if len(results) == 2:
-        change = results[0]["instructions_per_view"] / results[1]["instructions_per_view"] - 1
-        print(f"\nthis checkout against the other: {100 * change:+.1f}%")
+        label = _LABELS[result["target"]]
+        if result["target"] == "gateway" and result["code"] != str(ROOT):
+            label = f"gateway, compared code ({result['code']})"
+        count = result["instructions_per_view"]
+        ratio = f"{bare / count:.3f}" if bare else ""
+        print(f"| {label} | {count:,} | {ratio} |")
+    gateways = [r["instructions_per_view"] for r in results if r["target"] == "gateway"]
+    if len(gateways) == 2:
+        change = 100 * (gateways[0] / gateways[1] - 1)
+        print(f"\nthis checkout's gateway against the other's: {change:+.1f}%")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "instructions.json").write_text(json.dumps(results, indent=1) + "\n")
