@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8000
 
-.PHONY: demo test lint audit bench fuzz fuzz-api fuzz-input fuzz-demo fuzz-crash lock clean
+.PHONY: demo test lint audit bench bench-instructions fuzz fuzz-api fuzz-input fuzz-demo fuzz-crash lock clean
 
 # requirements.lock pins every package that was tested; `make lock` refreshes it after a change
 # to pyproject.toml. It is a constraints file: the install takes exactly those versions.
@@ -42,6 +42,10 @@ test: lint audit
 # Writes bench/results/suite.json and RESULTS.md; BENCH_ARGS=--quick runs every workload briefly.
 bench: $(STAMP)
 	$(BIN)/python bench/suite.py $(BENCH_ARGS)
+
+# Instructions a view (callgrind): a count the host's speed does not move, for small changes.
+bench-instructions: $(STAMP)
+	$(BIN)/python bench/instructions.py $(BENCH_ARGS)
 
 # The attack suite's long runs (issue 12), one part after another, then one line per target
 # (examples, operations x roles and token kinds, failures) and a total. Each part is a make
