@@ -115,6 +115,8 @@ def main() -> None:
         help="send each token once, then stop (every user signed in before a measured run)",
     )
     args = parser.parse_args()
+    if args.each_token_once and not args.tokens:
+        parser.error("--each-token-once needs --tokens")
     args.users = (
         [line.strip() for line in Path(args.tokens).read_text("ascii").splitlines() if line]
         if args.tokens
