@@ -49,8 +49,16 @@ _LABELS = {
 # --- the counted run, in a process of its own (`--run`) -----------------------------------------
 
 
-async def _call(app: Any, method: str, path: str, token: str, body: dict[str, Any]) -> int:
-    """One request through the ASGI app; its status (the answer's bytes are made and dropped)."""
+async def _call(
+    app: Any,
+    method: str,
+    path: str,
+    token: str,
+    body: dict[str, Any],
+    answer: list[bytes] | None = None,
+) -> int:
+    """One request through the ASGI app; its status. The answer's bytes are made and dropped,
+    or kept in `answer`."""
     payload = json.dumps(body).encode()
     scope = {
         "type": "http",
@@ -85,6 +93,8 @@ async def _call(app: Any, method: str, path: str, token: str, body: dict[str, An
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
+        elif answer is not None:
+            answer.append(message.get("body", b""))
 
     await app(scope, receive, send)
     return status
@@ -163,6 +173,14 @@ def _proxy_run(job: dict[str, Any]) -> Callable[[], Coroutine[Any, Any, None]]:
         async with app.router.lifespan_context(app):
             await _views(app, tokens, job["view"], len(job["tokens"]))
             await _views(app, tokens, job["view"], job["views"])
+            # The typed proxy answers 200 with a failed source marked in its coverage, and
+            # its adapters are inside the app: a last view, in both runs, tells.
+            answer: list[bytes] = []
+            await _call(app, "POST", "/v1/views", "unused", job["view"], answer)
+            coverage = json.loads(b"".join(answer))["coverage"]
+            failed = [line["source"] for line in coverage if line["status"] != "included"]
+            if failed:
+                raise RuntimeError(f"sources failed during the counted run: {failed}")
 
     return main
 
