@@ -206,12 +206,9 @@ def _counted(job: dict[str, Any], tmp: Path, name: str) -> int:
 def _per_view(
     target: str, code: Path, configs: list[dict[str, Any]], views: int, users: int, tmp: Path
 ) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
     from bench.processes import gateway_env
-    from bench.workloads import CATEGORIES, CITIZEN, VIEW
-    from gateway.auth.dev_issuer import mint_token
+    from bench.workloads import VIEW, caseworker_token, every_department_opened
     from gateway.settings import load_settings
-    from tests.builders import consent_body
 
     counts = []
     for label, count in (("start", 0), ("views", views)):
@@ -219,10 +216,6 @@ def _per_view(
         run_dir.mkdir(parents=True)
         home = run_dir / "home"
         settings = load_settings(None, home=home)
-
-        def token(subject: str, settings: Any = settings) -> str:
-            return mint_token(settings, subject=subject, roles=["caseworker"],
-                              department="adult-social", ttl_seconds=4 * 3600)  # fmt: skip
 
         # Under callgrind the gateway runs some 30 times slower: its timeouts are stretched
         # alike, so that no source is cut off (which would make a view cheaper).
@@ -236,14 +229,9 @@ def _per_view(
             "target": target,
             "code": str(code),
             "environment": environment,
-            "recorder": token("recorder"),
-            "consent": consent_body(
-                CITIZEN,
-                from_departments=["jobcenter", "children-family", "health"],
-                to_departments=["adult-social"],
-                categories=CATEGORIES,
-            ),
-            "tokens": [token(f"caseworker-{n}") for n in range(users)],
+            "recorder": caseworker_token(settings, "recorder"),
+            "consent": every_department_opened(),
+            "tokens": [caseworker_token(settings, f"caseworker-{n}") for n in range(users)],
             "view": VIEW,
             "views": count,
         }

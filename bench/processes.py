@@ -142,15 +142,8 @@ def sign_in(urls: list[str], *, body: dict[str, Any], tokens: Path) -> None:
     the token expires, so a caseworker pays it once per token (minutes), not once per view. A
     short run of thousands of users would otherwise measure mostly first sights."""
     for url in urls:  # each process has its own cache
-        command = [
-            sys.executable, str(BENCH / "load.py"), "--url", f"{url}/v1/views",
-            "--seconds", "3600", "--warmup", "0", "--concurrency", "16",
-            "--body", json.dumps(body), "--tokens", str(tokens), "--each-token-once",
-        ]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
-        report = json.loads(done.stdout)
-        if report["errors"]:
-            raise RuntimeError(f"{report['errors']} failed views, e.g. {report['last_error']}")
+        load([url], body=body, headers={}, tokens=tokens, each_token_once=True,
+             seconds=3600, concurrency=16, warmup=0)  # fmt: skip
 
 
 def load(
@@ -162,9 +155,11 @@ def load(
     concurrency: int,
     warmup: float = 1.0,
     tokens: Path | None = None,
+    each_token_once: bool = False,
 ) -> dict[str, Any]:
     """One run of bench/load.py against /v1/views on `urls`; its JSON report. `tokens`: a file
-    of users' access tokens, one per request in turn (else `headers` for every request). With
+    of users' access tokens, one per request in turn (else `headers` for every request), each
+    once and no more with `each_token_once` (the run then ends before `seconds`). With
     the servers' process ids known, also the CPU they used per view (`cpu_ms_per_view`): on a
     shared machine a steadier figure than views/s, which moves with everything else running."""
     command = [
@@ -174,6 +169,7 @@ def load(
         "--concurrency", str(concurrency), "--body", json.dumps(body),
         *[arg for k, v in headers.items() for arg in ("--header", f"{k}: {v}")],
         *(["--tokens", str(tokens)] if tokens is not None else []),
+        *(["--each-token-once"] if each_token_once else []),
     ]  # fmt: skip
     pids = [PIDS[url] for url in urls if url in PIDS]
     before = [cpu_seconds(pid) for pid in pids]

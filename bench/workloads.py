@@ -23,7 +23,7 @@ from demo.citizens import CITIZENS
 from gateway.access_log import lifecycle
 from gateway.auth.dev_issuer import mint_token
 from gateway.consents.models import ConsentRow, ConsentUsageRow
-from gateway.settings import load_settings
+from gateway.settings import Settings, load_settings
 from tests.builders import consent_body
 
 CITIZEN = next(c.cpr for c in CITIZENS if c.name == "Lars Vestergaard")
@@ -70,16 +70,15 @@ def _constant(value: str) -> Iterator[str]:
     yield value
 
 
+def caseworker_token(settings: Settings, subject: str) -> str:
+    """An adult-social caseworker's access token from the development issuer, good for 4 h."""
+    return mint_token(settings, subject=subject, roles=["caseworker"],
+                      department="adult-social", ttl_seconds=4 * 3600)  # fmt: skip
+
+
 def caseworker_headers(home: Path) -> dict[str, str]:
     """An adult-social caseworker's token from the development issuer in `home`."""
-    token = mint_token(
-        load_settings(None, home=home),
-        subject="bench",
-        roles=["caseworker"],
-        department="adult-social",
-        ttl_seconds=4 * 3600,
-    )
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {caseworker_token(load_settings(None, home=home), 'bench')}"}
 
 
 USERS = 3000  # at 600 views/s, 12 views a minute each: within the default limit of 30
@@ -89,24 +88,25 @@ def caseworker_tokens(home: Path, users: int = USERS) -> Path:
     """A file of `users` adult-social caseworkers' tokens (the load generator takes turns)."""
     settings = load_settings(None, home=home)
     path = home.parent / f"{home.name}-tokens.txt"
-    tokens = (
-        mint_token(settings, subject=f"caseworker-{n}", roles=["caseworker"],
-                   department="adult-social", ttl_seconds=4 * 3600)
-        for n in range(users)
-    )  # fmt: skip
+    tokens = (caseworker_token(settings, f"caseworker-{n}") for n in range(users))
     path.write_text("\n".join(tokens), encoding="ascii")
     return path
 
 
-def open_every_department(base_url: str, headers: dict[str, str]) -> None:
-    """One consent opening the other three departments to adult-social, then one view to
-    check that every source is asked and answers."""
-    consent = consent_body(
+def every_department_opened() -> dict[str, Any]:
+    """The consent body opening the other three departments to adult-social for CITIZEN."""
+    return consent_body(
         CITIZEN,
         from_departments=["jobcenter", "children-family", "health"],
         to_departments=["adult-social"],
         categories=CATEGORIES,
     )
+
+
+def open_every_department(base_url: str, headers: dict[str, str]) -> None:
+    """One consent opening the other three departments to adult-social, then one view to
+    check that every source is asked and answers."""
+    consent = every_department_opened()
     httpx.post(f"{base_url}/v1/consents", json=consent, headers=headers).raise_for_status()
     every_source_answers(base_url, headers)
 
