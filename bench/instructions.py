@@ -152,7 +152,9 @@ def _gateway_run(job: dict[str, Any]) -> Callable[[], Coroutine[Any, Any, None]]
         await asyncio.gather(*(a.aclose() for a in runtime.adapters.values()))
         # A view whose source failed is cheaper: a count with one is not a result.
         failed = {
-            name: a.stats.failures for name, a in runtime.adapters.items() if a.stats.failures
+            name: (a.stats.failures, a.stats.last_error and a.stats.last_error.code)
+            for name, a in runtime.adapters.items()
+            if a.stats.failures
         }
         if failed:
             raise RuntimeError(f"sources failed during the counted run: {failed}")

@@ -161,33 +161,45 @@ def _data_periods(candidates: list[_Candidate]) -> tuple[DataPeriod | None, ...]
     return tuple(c.consent.data_period for c in ordered)
 
 
+# What a set of consents contributes to a ruling (their refs; their data periods, when they
+# permit), by the set's candidates: a consent opens many scopes of one decision, and each of
+# them would otherwise sort the same one or two consents again.
+_Shares = dict[tuple[int, ...], tuple[tuple[ConsentRef, ...], tuple[DataPeriod | None, ...]]]
+
+
+def _shared(
+    group: list[_Candidate], shares: _Shares
+) -> tuple[tuple[ConsentRef, ...], tuple[DataPeriod | None, ...]]:
+    key = tuple(id(candidate) for candidate in group)
+    found = shares.get(key)
+    if found is None:
+        found = shares[key] = (_refs(group), _data_periods(group))
+    return found
+
+
 def _rule(
     candidates: list[_Candidate],
     request: AccessRequest,
     department: str,
     category: str,
     today: date,
+    shares: _Shares | None = None,
 ) -> Ruling:
     if department == request.requester_department:
         return Ruling(department, category, permit=True, reason=Reason.OWN_DEPARTMENT)
+    shares = {} if shares is None else shares
     by_reason: dict[Reason, list[_Candidate]] = {}
     for candidate in candidates:
         reason = _assess(candidate, request, department, category, today)
         if reason is not None:
             by_reason.setdefault(reason, []).append(candidate)
     if Reason.CONSENT in by_reason:
-        permitting = by_reason[Reason.CONSENT]
-        return Ruling(
-            department,
-            category,
-            True,
-            Reason.CONSENT,
-            _refs(permitting),
-            _data_periods(permitting),
-        )
+        refs, periods = _shared(by_reason[Reason.CONSENT], shares)
+        return Ruling(department, category, True, Reason.CONSENT, refs, periods)
     for reason in _DENIAL_PRECEDENCE:
         if reason in by_reason:
-            return Ruling(department, category, False, reason, _refs(by_reason[reason]))
+            refs, _ = _shared(by_reason[reason], shares)
+            return Ruling(department, category, False, reason, refs)
     return Ruling(department, category, permit=False, reason=Reason.NO_CONSENT)
 
 
@@ -200,9 +212,10 @@ def decide(
     """Rule on every (source department, category) in the request."""
     today = local_day(now, zone)
     candidates = _candidates(consents, request)
+    shares: _Shares = {}
     return Decision(
         tuple(
-            _rule(candidates, request, department, category, today)
+            _rule(candidates, request, department, category, today, shares)
             for department, category in sorted(request.scopes)
         )
     )

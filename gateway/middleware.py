@@ -90,8 +90,8 @@ class RequestContextMiddleware:
         route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
         method = scope["method"]
         if self.metrics is not None:
-            self.metrics.requests.labels(route, method, str(status)).inc()
-            self.metrics.request_latency.labels(route, method).observe(seconds)
+            self.metrics.child(self.metrics.requests, route, method, str(status)).inc()
+            self.metrics.child(self.metrics.request_latency, route, method).observe(seconds)
         request_log.log(
             logging.DEBUG if route in _PROBES else logging.INFO,
             "%s %s %s",

@@ -69,6 +69,11 @@ class ReleaseLine(BaseModel):
     fragments: int = 0
 
 
+# A release line as plain data, for the hot path: the entry's body validates it into a
+# ReleaseLine with everything else, one call instead of one per line.
+ReleaseLineFields = dict[str, str | int]
+
+
 class AccessEntryBody(BaseModel):
     """Everything that is hashed into the chain; its canonical JSON is the source of truth."""
 

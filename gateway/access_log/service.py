@@ -32,6 +32,7 @@ from schemas.access import (
     ActorRecord,
     Outcome,
     ReleaseLine,
+    ReleaseLineFields,
 )
 from schemas.consent import ConsentRef
 
@@ -66,7 +67,7 @@ class AccessEvent:
     purpose: str | None = None
     citizen: str | None = None
     target: str | None = None
-    released: list[ReleaseLine] = field(default_factory=list)
+    released: list[ReleaseLine] | list[ReleaseLineFields] = field(default_factory=list)
     consents: list[ConsentRef] = field(default_factory=list)
     detail: dict[str, Any] = field(default_factory=dict)
 

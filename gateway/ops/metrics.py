@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -85,10 +86,21 @@ class Metrics:
             registry=self.registry,
         )
         self.log_appends = LOG_APPENDS
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+    def child(self, metric: Counter | Histogram, *values: str) -> Any:
+        """`metric.labels(*values)`, kept: labels() checks the values and takes a lock on every
+        call, some ten times a view, and gives the same child every time. Only for labels of
+        bounded variety (sources, route templates, outcomes), as every label must be anyway."""
+        key = (id(metric), values)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*values)
+        return found
 
     def source_failed(self, source: str, kind: str) -> None:
-        self.source_calls.labels(source, kind).inc()
-        self.source_errors.labels(source, kind).inc()
+        self.child(self.source_calls, source, kind).inc()
+        self.child(self.source_errors, source, kind).inc()
 
 
 def multiprocess_dir() -> str | None:

@@ -26,7 +26,7 @@ from gateway.runtime import Runtime
 from gateway.views.compose import compose_view
 from gateway.views.fanout import SourceAnswer, ask_sources
 from gateway.views.release import release_permitted_fragments
-from schemas.access import Action, Outcome, ReleaseLine
+from schemas.access import Action, Outcome, ReleaseLineFields
 from schemas.consent import ConsentRead, ConsentRef
 from schemas.fragment import Fragment
 from schemas.view import CitizenView, Coverage, CoverageStatus, ViewRequest
@@ -76,7 +76,7 @@ class _Assembly:
     def __init__(self) -> None:
         self.fragments: list[Fragment] = []
         self.coverage: list[Coverage] = []
-        self.lines: list[ReleaseLine] = []
+        self.lines: list[ReleaseLineFields] = []
         self.consents: set[ConsentRef] = set()
         self.dropped: dict[str, dict[str, int]] = {}
         self.rejected: dict[str, int] = {}
@@ -118,15 +118,15 @@ def _assemble(
             result.fragments.extend(released.fragments)
             per_category.update(f.category for f in released.fragments)
             for reason, count in released.dropped.items():
-                metrics.fragments_dropped.labels(source.name, reason).inc(count)
+                metrics.child(metrics.fragments_dropped, source.name, reason).inc(count)
             if released.dropped:
                 result.dropped[source.name] = dict(released.dropped)
             if answer.rejected:
                 result.rejected[source.name] = len(answer.rejected)
             result.consents.update(ref for r in rulings if r.permit for ref in r.consents)
-            metrics.source_calls.labels(source.name, "ok").inc()
+            metrics.child(metrics.source_calls, source.name, "ok").inc()
         if answer is not None:
-            metrics.source_latency.labels(source.name).observe(answer.seconds)
+            metrics.child(metrics.source_latency, source.name).observe(answer.seconds)
         result.coverage.append(
             Coverage(
                 source=source.name,
@@ -151,16 +151,17 @@ def _assemble(
             CoverageStatus.UNAVAILABLE: "unavailable",
             CoverageStatus.NOT_COVERED: "not-asked",
         }[status]
+        # As the entry's body gives them: validated there, in one go with the rest of it.
         result.lines.extend(
-            ReleaseLine(
-                source=source.name,
-                department=source.department,
-                category=r.category,
-                decision="permit" if r.permit else "deny",
-                reason=r.reason.value,
-                status=line_status if r.permit else "not-asked",
-                fragments=per_category[r.category],
-            )
+            {
+                "source": source.name,
+                "department": source.department,
+                "category": r.category,
+                "decision": "permit" if r.permit else "deny",
+                "reason": r.reason.value,
+                "status": line_status if r.permit else "not-asked",
+                "fragments": per_category[r.category],
+            }
             for r in rulings
         )
     return result
@@ -230,7 +231,7 @@ async def build_citizen_view(
         now=now,
         count_consent_use=True,
     )
-    runtime.metrics.views.labels("success").inc()
+    runtime.metrics.child(runtime.metrics.views, "success").inc()
     return compose_view(
         citizen=request.citizen,
         purpose=request.purpose,
