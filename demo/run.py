@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import shlex
@@ -260,7 +261,9 @@ async def _serve(settings: Settings, host: str, port: int, provider_url: str) ->
     await serving
 
 
-async def _start_identity_provider(host: str) -> tuple[IdentityProvider, uvicorn.Server, str]:
+async def _start_identity_provider(
+    host: str,
+) -> tuple[IdentityProvider, uvicorn.Server, asyncio.Task[None], str]:
     """The demo's OpenID Connect provider on a port of its own: staff and citizens' realms."""
     secret = secrets.token_urlsafe(24)
     provider = IdentityProvider([staff_realm(DEMO_STAFF, secret), citizens_realm(CITIZENS)])
@@ -276,14 +279,14 @@ async def _start_identity_provider(host: str) -> tuple[IdentityProvider, uvicorn
         await asyncio.sleep(0.02)
     bound = server.servers[0].sockets[0].getsockname()[1]
     provider.bind(f"http://{reachable}:{bound}")
-    return provider, server, secret
+    return provider, server, serving, secret
 
 
 async def _main(host: str, port: int) -> None:
     systems = make_systems()
     for system in systems.values():
         await system.start()
-    provider, provider_server, secret = await _start_identity_provider(host)
+    provider, provider_server, provider_serving, secret = await _start_identity_provider(host)
     provider_url = provider.realms["staff"].issuer.rsplit("/realms/", 1)[0]
     try:
         try:
@@ -299,6 +302,10 @@ async def _main(host: str, port: int) -> None:
         await _serve(settings, host, port, provider_url)
     finally:
         provider_server.should_exit = True
+        # Let it shut down before the loop ends: a task left running is cancelled inside its
+        # lifespan, and Ctrl-C printed that cancellation as an ERROR with a traceback.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(provider_serving, timeout=5)
         for system in systems.values():
             await system.stop()
 
