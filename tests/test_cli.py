@@ -193,7 +193,8 @@ def test_the_demo_serves_the_tour_in_the_readme(tmp_path: Path) -> None:
     assert re.search(r"Consents:\s+0 recorded", output)
     # Ctrl-C stops it quietly: the sign-in provider's server used to be cancelled mid-lifespan
     # and printed that as an ERROR with a traceback.
-    assert "Traceback" not in stopping and "ERROR" not in stopping, stopping
+    assert "Traceback" not in stopping, stopping
+    assert "ERROR" not in stopping, stopping
 
 
 def test_no_demo_employee_shares_a_name_with_a_demo_citizen() -> None:
