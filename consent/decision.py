@@ -183,11 +183,10 @@ def _rule(
     department: str,
     category: str,
     today: date,
-    shares: _Shares | None = None,
+    shares: _Shares,
 ) -> Ruling:
     if department == request.requester_department:
         return Ruling(department, category, permit=True, reason=Reason.OWN_DEPARTMENT)
-    shares = {} if shares is None else shares
     by_reason: dict[Reason, list[_Candidate]] = {}
     for candidate in candidates:
         reason = _assess(candidate, request, department, category, today)

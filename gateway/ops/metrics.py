@@ -86,13 +86,13 @@ class Metrics:
             registry=self.registry,
         )
         self.log_appends = LOG_APPENDS
-        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+        self._children: dict[tuple[Counter | Histogram, tuple[str, ...]], Any] = {}
 
     def child(self, metric: Counter | Histogram, *values: str) -> Any:
         """`metric.labels(*values)`, kept: labels() checks the values and takes a lock on every
         call, some ten times a view, and gives the same child every time. Only for labels of
         bounded variety (sources, route templates, outcomes), as every label must be anyway."""
-        key = (id(metric), values)
+        key = (metric, values)
         found = self._children.get(key)
         if found is None:
             found = self._children[key] = metric.labels(*values)
